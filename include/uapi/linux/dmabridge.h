@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * dmabridge UAPI: the one ABI header shared by dmabridge.ko and libdmabridge.
+ *
+ * Every structure uses fixed-width __u32/__u64 fields with explicit padding
+ * so that 32-bit and 64-bit userspace see the same layout; sizes are pinned
+ * on both sides (BUILD_BUG_ON in the module, _Static_assert below).
+ * Reserved fields and unknown flags must be zero, else EINVAL.
+ */
+#ifndef _UAPI_LINUX_DMABRIDGE_H
+#define _UAPI_LINUX_DMABRIDGE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define DMABRIDGE_CTL_NAME	"dmabridge"	/* /dev/dmabridge */
+#define DMABRIDGE_ABI_MAJOR	0
+#define DMABRIDGE_ABI_MINOR	1
+
+#define DMABRIDGE_IOC_MAGIC	0xDB
+
+/**
+ * struct dmabridge_version - DMABRIDGE_IOC_VERSION
+ * @major: ABI major; a library refuses a different major.
+ * @minor: ABI minor; additions only.
+ * @flags: in: must be 0. out: 0 (reserved for feature bits).
+ * @reserved: must be 0.
+ */
+struct dmabridge_version {
+	__u32 major;
+	__u32 minor;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define DMABRIDGE_IOC_VERSION	_IOWR(DMABRIDGE_IOC_MAGIC, 0x00, struct dmabridge_version)
+
+/*
+ * Tokens. A token is a dma-buf registered with one /dev/dmabridge open file
+ * description (a context): the module attaches it to each NVMe controller on
+ * first use, maps it once and keeps the mapping until the token is destroyed
+ * (TOKEN_DESTROY, close() of the context, or process exit), the exporter
+ * moves the buffer, or the controller goes away. Token ids are private to
+ * their context and never 0.
+ *
+ * Direction flags name the file operation, like read(2)/write(2):
+ */
+/* file -> buffer: the NVMe device writes into the dma-buf (DMA_FROM_DEVICE) */
+#define DMABRIDGE_TOKEN_READ	(1U << 0)
+/* buffer -> file: the NVMe device reads from the dma-buf (DMA_TO_DEVICE) */
+#define DMABRIDGE_TOKEN_WRITE	(1U << 1)
+#define DMABRIDGE_TOKEN_FLAGS_ALL (DMABRIDGE_TOKEN_READ | DMABRIDGE_TOKEN_WRITE)
+
+/**
+ * struct dmabridge_token_create - DMABRIDGE_IOC_TOKEN_CREATE
+ * @dmabuf_fd: in: a dma-buf file descriptor. The context keeps its own
+ *	reference: the fd may be closed once the token exists. It must be
+ *	open for writing if @flags has DMABRIDGE_TOKEN_READ and for reading if
+ *	@flags has DMABRIDGE_TOKEN_WRITE (EBADF otherwise, and for an fd that
+ *	is not a dma-buf).
+ * @flags: in: DMABRIDGE_TOKEN_READ and/or DMABRIDGE_TOKEN_WRITE, at least
+ *	one; requests in a direction the token was not created for fail with
+ *	EBADF. Other bits: EINVAL.
+ * @id: out: the token id, never 0. In: must be 0.
+ * @reserved0: must be 0.
+ * @size: out: size of the dma-buf in bytes; token offsets are below it.
+ *	In: must be 0.
+ * @reserved: must be 0.
+ */
+struct dmabridge_token_create {
+	__s32 dmabuf_fd;
+	__u32 flags;
+	__u32 id;
+	__u32 reserved0;
+	__u64 size;
+	__u64 reserved[2];
+};
+
+/**
+ * struct dmabridge_token_destroy - DMABRIDGE_IOC_TOKEN_DESTROY
+ * @id: in: token id; ENOENT if the context has no such token.
+ * @flags: in: must be 0.
+ * @reserved: must be 0.
+ *
+ * New requests on @id fail with ENOENT at once. The call returns after the
+ * requests already in flight on the token completed and the dma-buf was
+ * unmapped and detached from every controller, so when it returns the
+ * exporter has no attachment left from this token.
+ */
+struct dmabridge_token_destroy {
+	__u32 id;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/* Longest request: the byte count must fit a CQE's 32-bit result. */
+#define DMABRIDGE_IO_MAX_LEN	0x7ffff000U
+
+/**
+ * struct dmabridge_io - DMABRIDGE_IOC_READ / DMABRIDGE_IOC_WRITE
+ * @token: id of a token of this context.
+ * @fd: target: a regular file on a filesystem mounted on a dmabridge block
+ *	device, or a dmabridge block device itself; open for reading (READ)
+ *	or writing (WRITE), EBADF otherwise. A target elsewhere: EXDEV.
+ * @token_offset: first byte in the dma-buf.
+ * @file_offset: first byte in the target.
+ * @length: bytes to move, at most DMABRIDGE_IO_MAX_LEN; offsets and length
+ *	must be aligned to the target's direct-I/O alignment (EINVAL) and the
+ *	range must lie inside the token (ERANGE).
+ * @flags: must be 0 (no request flags are defined yet).
+ * @reserved0: must be 0.
+ * @tag: opaque to the kernel. Asynchronous requests echo it in the second
+ *	result word of their completion (cqe->big_cqe[0] on an
+ *	IORING_SETUP_CQE32 ring); the CQE's user_data is the SQE's, as for
+ *	any io_uring request.
+ * @reserved: must be 0.
+ *
+ * READ moves file bytes into the dma-buf, WRITE dma-buf bytes into the file.
+ * Synchronously, the ioctl returns the number of bytes moved (short only for
+ * a READ that reaches end of file) or -1 with errno. Asynchronously, the
+ * structure is the command area of an IORING_OP_URING_CMD SQE on a
+ * IORING_SETUP_SQE128 ring, with sqe->cmd_op set to DMABRIDGE_IOC_READ or
+ * DMABRIDGE_IOC_WRITE; cqe->res carries the byte count or -errno. A request
+ * never reports bytes as moved that did not reach their destination.
+ */
+struct dmabridge_io {
+	__u32 token;
+	__s32 fd;
+	__u64 token_offset;
+	__u64 file_offset;
+	__u64 length;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 tag;
+	__u64 reserved[2];
+};
+
+#define DMABRIDGE_IOC_TOKEN_CREATE \
+	_IOWR(DMABRIDGE_IOC_MAGIC, 0x01, struct dmabridge_token_create)
+#define DMABRIDGE_IOC_TOKEN_DESTROY \
+	_IOWR(DMABRIDGE_IOC_MAGIC, 0x02, struct dmabridge_token_destroy)
+#define DMABRIDGE_IOC_READ	_IOWR(DMABRIDGE_IOC_MAGIC, 0x03, struct dmabridge_io)
+#define DMABRIDGE_IOC_WRITE	_IOWR(DMABRIDGE_IOC_MAGIC, 0x04, struct dmabridge_io)
+
+#ifndef __KERNEL__
+_Static_assert(sizeof(struct dmabridge_version) == 16, "dmabridge_version ABI size");
+_Static_assert(sizeof(struct dmabridge_token_create) == 40,
+	       "dmabridge_token_create ABI size");
+_Static_assert(sizeof(struct dmabridge_token_destroy) == 16,
+	       "dmabridge_token_destroy ABI size");
+/* 64 bytes: fits the 80-byte command area of an SQE128 */
+_Static_assert(sizeof(struct dmabridge_io) == 64, "dmabridge_io ABI size");
+#endif
+
+#endif /* _UAPI_LINUX_DMABRIDGE_H */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmabridge module-internal declarations shared between files.
+ */
+#ifndef DBR_H
+#define DBR_H
+
+#include <linux/types.h>
+
+#define DBR_DRV_NAME	"dmabridge"
+
+int dbr_ctl_init(void);
+void dbr_ctl_exit(void);
+
+#endif /* DBR_H */

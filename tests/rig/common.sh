@@ -1,0 +1,11 @@
+# Helpers for the rig's host-side self-tests.
+set -euo pipefail
+top=$(realpath "$(dirname "$0")/../..")
+run=$top/tests/vm/run
+cache=${DBR_CACHE:-/var/cache/dmabridge}
+build=${DBR_BUILD:-$top/build}
+series_list=${DBR_TEST_SERIES:-6.1;6.12}
+series_list=${series_list//;/ }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# The newest kernel the build has modules for.
+last_series() { local s; for s in $series_list; do :; done; echo "$s"; }

@@ -1,0 +1,11 @@
+# The rig's own tests: it boots both kernels, passes exit statuses through,
+# fails on kernel warnings and hangs, and sets up IOMMU, swiotlb and BAR.
+set(_rig ${PROJECT_SOURCE_DIR}/tests/rig)
+dbr_rig_test(NAME uname SCRIPT ${_rig}/uname.sh LABELS quick)
+dbr_rig_test(NAME exit-status SCRIPT ${_rig}/exit-status.sh)
+dbr_rig_test(NAME warning SCRIPT ${_rig}/warning.sh)
+dbr_rig_test(NAME timeout SCRIPT ${_rig}/timeout.sh)
+dbr_vm_test(NAME rig-iommu IOMMU off lazy strict KERNELS 6.12 6.1)
+dbr_vm_test(NAME rig-swiotlb KERNELS 6.12 6.1 RUN_ARGS --swiotlb-force)
+dbr_vm_test(NAME rig-p2p KERNELS 6.12 RUN_ARGS --p2p-bar 64)
+dbr_vm_test(NAME kmod-load KERNELS 6.1 6.12 LABELS quick)
