@@ -27,8 +27,11 @@ dbr_unload() {
 }
 
 # dbr_bind [bdf]: bind the reserved controller to dmabridge.
+# The rig sets driver_override before boot, so loading the module already
+# binds it: binding again is a no-op.
 dbr_bind() {
 	local bdf=${1:-$DBR_NVME_BDF}
+	[ -e "/sys/bus/pci/drivers/dmabridge/$bdf" ] && return 0
 	echo dmabridge > "/sys/bus/pci/devices/$bdf/driver_override"
 	echo "$bdf" > /sys/bus/pci/drivers/dmabridge/bind
 }
