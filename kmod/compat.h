@@ -9,6 +9,7 @@
 #define DBR_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 
 /* class_create() lost its owner argument in v6.4. */
@@ -158,9 +159,65 @@ dbr_compat_alloc_queue(struct blk_mq_tag_set *set,
  * after; dmabridge only needs to know whether the opener may write.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-typedef blk_mode_t dbr_compat_blk_mode_t;
+#define dbr_compat_blk_mode_t	blk_mode_t
 #else
-typedef fmode_t dbr_compat_blk_mode_t;
+#define dbr_compat_blk_mode_t	fmode_t
+#endif
+
+/*
+ * dma-buf (tokens and the test exporter). Both kernels already require a
+ * dynamic importer to hold the reservation lock around
+ * dma_buf_map_attachment()/dma_buf_unmap_attachment() and to call
+ * dma_buf_detach() without it, so those need no wrapper. What differs:
+ * dma_buf_vmap() takes the dma-buf's own mutex in 6.1 and wants the
+ * reservation lock held from v6.2, where dma_buf_vmap_unlocked() appeared.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define dbr_compat_dma_buf_vmap_unlocked	dma_buf_vmap_unlocked
+#define dbr_compat_dma_buf_vunmap_unlocked	dma_buf_vunmap_unlocked
+#else
+#define dbr_compat_dma_buf_vmap_unlocked	dma_buf_vmap
+#define dbr_compat_dma_buf_vunmap_unlocked	dma_buf_vunmap
+#endif
+
+/* vma->vm_flags became read-only behind vm_flags_set() in v6.3. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define dbr_compat_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#else
+#define dbr_compat_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#endif
+
+/*
+ * vfs_iocb_iter_write() takes the filesystem's freeze protection itself
+ * (kiocb_start_write) since v6.6; before, the caller had to.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define dbr_compat_iocb_iter_write(file, iocb, iter) \
+	vfs_iocb_iter_write(file, iocb, iter)
+#else
+static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
+						 struct kiocb *iocb,
+						 struct iov_iter *iter)
+{
+	ssize_t ret;
+
+	file_start_write(file);
+	ret = vfs_iocb_iter_write(file, iocb, iter);
+	file_end_write(file);
+	return ret;
+}
+#endif
+
+/*
+ * The uring_cmd API moved to <linux/io_uring/cmd.h> in v6.7, and the
+ * command bytes are reached through the SQE instead of ->cmd.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+#define dbr_compat_uring_cmd_payload(ucmd)	io_uring_sqe_cmd((ucmd)->sqe)
+#else
+#include <linux/io_uring.h>
+#define dbr_compat_uring_cmd_payload(ucmd)	((ucmd)->cmd)
 #endif
 
 #endif /* DBR_COMPAT_H */

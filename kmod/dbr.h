@@ -12,4 +12,8 @@
 int dbr_ctl_init(void);
 void dbr_ctl_exit(void);
 
+/* dbr_pci.c: the NVMe PCIe driver */
+int dbr_pci_init(void);
+void dbr_pci_exit(void);
+
 #endif /* DBR_H */

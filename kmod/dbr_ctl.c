@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/dmabridge: the control device. Each open file description is a
- * context that will own its dma-buf tokens; for now it answers the ABI
- * version query so userspace can tell what it talks to.
+ * context (struct dbr_ctx) that owns the tokens created through it; closing
+ * it (or the process dying) destroys them, after their requests drained.
  */
 #include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include <uapi/linux/dmabridge.h>
 
+#include "compat.h"
 #include "dbr.h"
+#include "dbr_io.h"
+#include "dbr_token.h"
 
 static long dbr_ctl_version(void __user *argp)
 {
@@ -28,21 +33,191 @@ static long dbr_ctl_version(void __user *argp)
 	return 0;
 }
 
+/**
+ * dbr_ctx_token_get() - look a token up for a request
+ * @ctx: context of the file the request came through
+ * @id: token id
+ *
+ * Return: the token with a reference for the caller (dbr_token_put()), or
+ * NULL if @ctx has no token @id (any more).
+ */
+struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id)
+{
+	struct dbr_token *tok;
+
+	/*
+	 * The xarray's reference is dropped only after xa_erase(), so a token
+	 * found under the lock still has it.
+	 */
+	xa_lock(&ctx->tokens);
+	tok = xa_load(&ctx->tokens, id);
+	if (tok)
+		dbr_token_get(tok);
+	xa_unlock(&ctx->tokens);
+	return tok;
+}
+
+static long dbr_ctl_token_create(struct dbr_ctx *ctx, void __user *argp)
+{
+	struct dmabridge_token_create arg;
+	struct dbr_token *tok;
+	u32 id;
+	int ret;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.flags || (arg.flags & ~DMABRIDGE_TOKEN_FLAGS_ALL) || arg.id ||
+	    arg.reserved0 || arg.size || arg.reserved[0] || arg.reserved[1])
+		return -EINVAL;
+
+	ret = dbr_token_create(arg.dmabuf_fd, arg.flags, &tok);
+	if (ret)
+		return ret;
+	ret = xa_alloc(&ctx->tokens, &id, tok,
+		       XA_LIMIT(1, DBR_CTX_MAX_TOKENS), GFP_KERNEL);
+	if (ret) {
+		dbr_token_destroy(tok);
+		return ret == -EBUSY ? -ENOSPC : ret;
+	}
+	tok->id = id;
+
+	arg.id = id;
+	arg.size = tok->size;
+	if (copy_to_user(argp, &arg, sizeof(arg))) {
+		/* Whoever erases the entry owns the token: maybe a racing DESTROY. */
+		tok = xa_erase(&ctx->tokens, id);
+		if (tok)
+			dbr_token_destroy(tok);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long dbr_ctl_token_destroy(struct dbr_ctx *ctx, void __user *argp)
+{
+	struct dmabridge_token_destroy arg;
+	struct dbr_token *tok;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+	if (!arg.id)
+		return -ENOENT;
+	tok = xa_erase(&ctx->tokens, arg.id);
+	if (!tok)
+		return -ENOENT;
+	dbr_token_destroy(tok);
+	return 0;
+}
+
+/*
+ * READ/WRITE: checks that need nothing but the argument, then the request
+ * runs synchronously (dbr_io.c).
+ */
+static long dbr_ctl_io(struct dbr_ctx *ctx, void __user *argp, bool is_read)
+{
+	struct dmabridge_io io;
+
+	if (copy_from_user(&io, argp, sizeof(io)))
+		return -EFAULT;
+	if (io.flags || io.reserved0 || io.reserved[0] || io.reserved[1])
+		return -EINVAL;
+	if (!io.length || io.length > DMABRIDGE_IO_MAX_LEN)
+		return -EINVAL;
+	return dbr_io_execute(ctx, &io, is_read);
+}
+
+/*
+ * io_uring: IORING_OP_URING_CMD with cmd_op DMABRIDGE_IOC_READ/WRITE and a
+ * struct dmabridge_io in the command area of a 128-byte SQE.
+ */
+static int dbr_ctl_uring_cmd(struct io_uring_cmd *ucmd,
+			     unsigned int issue_flags)
+{
+	struct dbr_ctx *ctx = ucmd->file->private_data;
+	struct dmabridge_io io;
+	bool is_read;
+
+	switch (ucmd->cmd_op) {
+	case DMABRIDGE_IOC_READ:
+		is_read = true;
+		break;
+	case DMABRIDGE_IOC_WRITE:
+		is_read = false;
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	memcpy(&io, dbr_compat_uring_cmd_payload(ucmd), sizeof(io));
+	if (io.flags || io.reserved0 || io.reserved[0] || io.reserved[1])
+		return -EINVAL;
+	if (!io.length || io.length > DMABRIDGE_IO_MAX_LEN)
+		return -EINVAL;
+	return dbr_io_submit(ctx, &io, is_read, ucmd, issue_flags);
+}
+
 static long dbr_ctl_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
+	struct dbr_ctx *ctx = file->private_data;
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
 	case DMABRIDGE_IOC_VERSION:
 		return dbr_ctl_version(argp);
+	case DMABRIDGE_IOC_TOKEN_CREATE:
+		return dbr_ctl_token_create(ctx, argp);
+	case DMABRIDGE_IOC_TOKEN_DESTROY:
+		return dbr_ctl_token_destroy(ctx, argp);
+	case DMABRIDGE_IOC_READ:
+		return dbr_ctl_io(ctx, argp, true);
+	case DMABRIDGE_IOC_WRITE:
+		return dbr_ctl_io(ctx, argp, false);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int dbr_ctl_open(struct inode *inode, struct file *file)
+{
+	struct dbr_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	xa_init_flags(&ctx->tokens, XA_FLAGS_ALLOC1);
+	file->private_data = ctx;
+	return 0;
+}
+
+/*
+ * Last reference to the file: no ioctl or io_uring command is running on it
+ * (both hold a file reference), but requests may still hold tokens;
+ * dbr_token_destroy() waits for them.
+ */
+static int dbr_ctl_release(struct inode *inode, struct file *file)
+{
+	struct dbr_ctx *ctx = file->private_data;
+	struct dbr_token *tok;
+	unsigned long id;
+
+	xa_for_each(&ctx->tokens, id, tok) {
+		if (xa_erase(&ctx->tokens, id) == tok)
+			dbr_token_destroy(tok);
+	}
+	xa_destroy(&ctx->tokens);
+	kfree(ctx);
+	return 0;
+}
+
 static const struct file_operations dbr_ctl_fops = {
 	.owner		= THIS_MODULE,
+	.open		= dbr_ctl_open,
+	.release	= dbr_ctl_release,
+	.uring_cmd	= dbr_ctl_uring_cmd,
 	.unlocked_ioctl	= dbr_ctl_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -57,11 +232,24 @@ static struct miscdevice dbr_ctl_dev = {
 
 int dbr_ctl_init(void)
 {
+	int ret;
+
 	BUILD_BUG_ON(sizeof(struct dmabridge_version) != 16);
-	return misc_register(&dbr_ctl_dev);
+	BUILD_BUG_ON(sizeof(struct dmabridge_token_create) != 40);
+	BUILD_BUG_ON(sizeof(struct dmabridge_token_destroy) != 16);
+	BUILD_BUG_ON(sizeof(struct dmabridge_io) != 64);
+
+	ret = dbr_token_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&dbr_ctl_dev);
+	if (ret)
+		dbr_token_exit();
+	return ret;
 }
 
 void dbr_ctl_exit(void)
 {
 	misc_deregister(&dbr_ctl_dev);
+	dbr_token_exit();
 }

@@ -7,6 +7,7 @@
 
 #include "compat.h"
 #include "dbr.h"
+#include "dbr_io.h"
 
 static int __init dbr_init(void)
 {
@@ -15,13 +16,20 @@ static int __init dbr_init(void)
 	ret = dbr_ctl_init();
 	if (ret)
 		return ret;
+	ret = dbr_pci_init();
+	if (ret) {
+		dbr_ctl_exit();
+		return ret;
+	}
 	pr_info(DBR_DRV_NAME ": loaded\n");
 	return 0;
 }
 
 static void __exit dbr_exit(void)
 {
+	dbr_pci_exit();
 	dbr_ctl_exit();
+	dbr_io_exit();
 	pr_info(DBR_DRV_NAME ": unloaded\n");
 }
 

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Queue pairs: memory, doorbells, interrupts, submission, completion and
+ * the blk-mq operations of the admin and I/O tag sets.
+ */
+#include <linux/blk-mq-pci.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+
+#include "compat.h"
+#include "dbr_nvme.h"
+
+static void *dbr_dma_zalloc(struct dbr_ctrl *ctrl, size_t size, dma_addr_t *dma)
+{
+	return dma_alloc_coherent(ctrl->dev, size, dma, GFP_KERNEL);
+}
+
+int dbr_queue_alloc(struct dbr_ctrl *ctrl, u16 qid, u32 depth)
+{
+	struct dbr_queue *q = &ctrl->queues[qid];
+
+	if (q->cqes) {
+		/* kept over a reset; the depth never changes */
+		return 0;
+	}
+	q->cqes = dbr_dma_zalloc(ctrl, depth * sizeof(struct nvme_completion),
+				 &q->cq_dma);
+	if (!q->cqes)
+		return -ENOMEM;
+	q->sq_cmds = dbr_dma_zalloc(ctrl, depth * sizeof(struct nvme_command),
+				    &q->sq_dma);
+	if (!q->sq_cmds)
+		goto free_cqes;
+	q->ctrl = ctrl;
+	q->qid = qid;
+	q->q_depth = depth;
+	q->cq_phase = 1;	/* the zeroed ring holds no completions */
+	q->q_db = &ctrl->dbs[qid * 2 * ctrl->db_stride];
+	spin_lock_init(&q->sq_lock);
+	spin_lock_init(&q->cq_lock);
+	return 0;
+
+free_cqes:
+	dma_free_coherent(ctrl->dev, depth * sizeof(struct nvme_completion),
+			  q->cqes, q->cq_dma);
+	q->cqes = NULL;
+	return -ENOMEM;
+}
+
+void dbr_queue_free(struct dbr_ctrl *ctrl, u16 qid)
+{
+	struct dbr_queue *q = &ctrl->queues[qid];
+
+	if (!q->cqes)
+		return;
+	dma_free_coherent(ctrl->dev, q->q_depth * sizeof(struct nvme_completion),
+			  q->cqes, q->cq_dma);
+	dma_free_coherent(ctrl->dev, q->q_depth * sizeof(struct nvme_command),
+			  q->sq_cmds, q->sq_dma);
+	q->cqes = NULL;
+	q->sq_cmds = NULL;
+}
+
+/* Reset the ring state before (re)creating the queue on the controller. */
+void dbr_queue_init(struct dbr_queue *q)
+{
+	q->sq_tail = 0;
+	q->last_sq_tail = 0;
+	q->cq_head = 0;
+	q->cq_phase = 1;
+	memset(q->cqes, 0, q->q_depth * sizeof(struct nvme_completion));
+	wmb(); /* the cleared ring is visible before the controller uses it */
+}
+
+static inline bool dbr_cqe_pending(struct dbr_queue *q)
+{
+	struct nvme_completion *cqe = &q->cqes[q->cq_head];
+
+	return (le16_to_cpu(READ_ONCE(cqe->status)) & 1) == q->cq_phase;
+}
+
+static struct blk_mq_tags *dbr_queue_tags(struct dbr_queue *q)
+{
+	if (!q->qid)
+		return q->ctrl->admin_set.tags[0];
+	return q->ctrl->io_set.tags[q->qid - 1];
+}
+
+static void dbr_complete_batch(struct io_comp_batch *iob)
+{
+	struct request *req;
+
+	rq_list_for_each(&iob->req_list, req) {
+		struct dbr_queue *q = req->mq_hctx->driver_data;
+
+		dbr_unmap_data(q->ctrl, req);
+		dbr_release_cmd(q->ctrl, req);
+	}
+	blk_mq_end_request_batch(iob);
+}
+
+static void dbr_handle_cqe(struct dbr_queue *q, struct io_comp_batch *iob,
+			   u16 idx)
+{
+	struct nvme_completion *cqe = &q->cqes[idx];
+	u16 tag = READ_ONCE(cqe->command_id);
+	struct dbr_iod *iod;
+	struct request *req;
+
+	req = NULL;
+	if (tag < q->q_depth)
+		req = blk_mq_tag_to_rq(dbr_queue_tags(q), tag);
+	if (unlikely(!req)) {
+		dev_warn_ratelimited(q->ctrl->dev,
+				     "invalid command id %u completed on queue %u\n",
+				     tag, q->qid);
+		return;
+	}
+	iod = dbr_iod(req);
+	iod->status = le16_to_cpu(cqe->status) >> 1;
+	iod->result = cqe->result;
+	if (blk_mq_complete_request_remote(req))
+		return;
+	/* successful file system I/O ends in one batch per interrupt */
+	if (dbr_is_passthrough(req) ||
+	    !blk_mq_add_to_batch(req, iob, iod->status != 0, dbr_complete_batch))
+		req->q->mq_ops->complete(req);
+}
+
+static void dbr_update_cq_head(struct dbr_queue *q)
+{
+	u32 next = q->cq_head + 1;
+
+	if (next == q->q_depth) {
+		q->cq_head = 0;
+		q->cq_phase ^= 1;
+	} else {
+		q->cq_head = next;
+	}
+}
+
+/* Caller holds cq_lock; @iob may be NULL (no batching). */
+static int dbr_process_cq(struct dbr_queue *q, struct io_comp_batch *iob)
+{
+	int found = 0;
+
+	while (dbr_cqe_pending(q)) {
+		found++;
+		/* the phase bit is read before the rest of the entry */
+		dma_rmb();
+		dbr_handle_cqe(q, iob, q->cq_head);
+		dbr_update_cq_head(q);
+	}
+	if (found)
+		writel(q->cq_head, q->q_db + q->ctrl->db_stride);
+	return found;
+}
+
+static irqreturn_t dbr_irq(int irq, void *data)
+{
+	struct dbr_queue *q = data;
+	irqreturn_t ret = IRQ_NONE;
+	DEFINE_IO_COMP_BATCH(iob);
+
+	spin_lock(&q->cq_lock);
+	if (dbr_process_cq(q, &iob))
+		ret = IRQ_HANDLED;
+	spin_unlock(&q->cq_lock);
+	if (iob.complete)
+		iob.complete(&iob);
+	return ret;
+}
+
+int dbr_queue_request_irq(struct dbr_queue *q)
+{
+	struct pci_dev *pdev = q->ctrl->pdev;
+
+	return pci_request_irq(pdev, q->cq_vector, dbr_irq, NULL, q,
+			       "dmabridge%dq%d", q->ctrl->instance, q->qid);
+}
+
+/* Stop using a queue: no new submissions, no interrupt. */
+void dbr_queue_suspend(struct dbr_queue *q)
+{
+	if (!test_and_clear_bit(DBR_Q_ENABLED, &q->flags))
+		return;
+	/* queue_rq observes the cleared bit before we free the irq */
+	smp_mb__after_atomic();
+	pci_free_irq(q->ctrl->pdev, q->cq_vector, q);
+}
+
+/* Last chance for natural completions before requests are cancelled. */
+void dbr_queue_reap(struct dbr_queue *q)
+{
+	if (!q->cqes)
+		return;
+	spin_lock_irq(&q->cq_lock);
+	dbr_process_cq(q, NULL);
+	spin_unlock_irq(&q->cq_lock);
+}
+
+static void dbr_submit_cmd(struct dbr_queue *q, struct nvme_command *cmd,
+			   bool last)
+{
+	spin_lock(&q->sq_lock);
+	memcpy(&q->sq_cmds[q->sq_tail], cmd, sizeof(*cmd));
+	if (++q->sq_tail == q->q_depth)
+		q->sq_tail = 0;
+	if (last && q->sq_tail != q->last_sq_tail) {
+		writel(q->sq_tail, q->q_db);
+		q->last_sq_tail = q->sq_tail;
+	}
+	spin_unlock(&q->sq_lock);
+}
+
+static void dbr_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct dbr_queue *q = hctx->driver_data;
+
+	spin_lock(&q->sq_lock);
+	if (q->sq_tail != q->last_sq_tail) {
+		writel(q->sq_tail, q->q_db);
+		q->last_sq_tail = q->sq_tail;
+	}
+	spin_unlock(&q->sq_lock);
+}
+
+static void dbr_iod_reset(struct request *req)
+{
+	struct dbr_iod *iod = dbr_iod(req);
+
+	/* a requeued request keeps its retry count */
+	if (!(req->rq_flags & RQF_DONTPREP)) {
+		iod->retries = 0;
+		req->rq_flags |= RQF_DONTPREP;
+	}
+	iod->status = 0;
+	iod->cancelled = false;
+	iod->dsm = NULL;
+	iod->data.nr_sg = 0;
+	iod->data.nents = 0;
+	iod->data.single.len = 0;
+	dbr_desc_pages_init(&iod->data.pages);
+}
+
+/* Discard ranges are built by dbr_setup_cmd(), not mapped as data. */
+static bool dbr_rq_has_data(struct request *req)
+{
+	return blk_rq_nr_phys_segments(req) && req_op(req) != REQ_OP_DISCARD;
+}
+
+static blk_status_t dbr_queue_rq(struct blk_mq_hw_ctx *hctx,
+				 const struct blk_mq_queue_data *bd)
+{
+	struct dbr_queue *q = hctx->driver_data;
+	struct request *req = bd->rq;
+	struct dbr_iod *iod = dbr_iod(req);
+	struct dbr_ctrl *ctrl = q->ctrl;
+	struct nvme_command *cmd = &iod->cmd;
+	blk_status_t ret;
+
+	if (unlikely(!test_bit(DBR_Q_ENABLED, &q->flags)))
+		return BLK_STS_IOERR;
+
+	dbr_iod_reset(req);
+	if (!dbr_is_passthrough(req)) {
+		ret = dbr_setup_cmd(req->q->queuedata, req, cmd);
+		if (ret)
+			return ret;
+	}
+	cmd->common.command_id = req->tag;
+	if (dbr_rq_has_data(req)) {
+		cmd->common.flags &= ~NVME_CMD_SGL_ALL;
+		ret = dbr_map_data(ctrl, q, req, cmd);
+		if (ret)
+			goto release_cmd;
+	}
+	blk_mq_start_request(req);
+	dbr_submit_cmd(q, cmd, bd->last);
+	return BLK_STS_OK;
+
+release_cmd:
+	dbr_release_cmd(ctrl, req);
+	return ret;
+}
+
+static void dbr_complete_rq(struct request *req)
+{
+	struct dbr_queue *q = req->mq_hctx->driver_data;
+	struct dbr_iod *iod = dbr_iod(req);
+	struct dbr_ctrl *ctrl = q->ctrl;
+	blk_status_t sts;
+
+	dbr_unmap_data(ctrl, req);
+	dbr_release_cmd(ctrl, req);
+	sts = dbr_status_to_blk(iod->status);
+
+	/* Cancelled by a reset: retry file system I/O once the queue is back. */
+	if (iod->cancelled && !dbr_is_passthrough(req) &&
+	    iod->retries < DBR_MAX_RETRIES &&
+	    dbr_ctrl_state(ctrl) == DBR_RESETTING &&
+	    !blk_queue_dying(req->q)) {
+		iod->retries++;
+		blk_mq_requeue_request(req, true);
+		return;
+	}
+	if (sts && !dbr_is_passthrough(req) && !iod->cancelled)
+		dev_err_ratelimited(ctrl->dev,
+				    "I/O error: op %u sector %llu len %u status 0x%x\n",
+				    req_op(req), (u64)blk_rq_pos(req),
+				    blk_rq_bytes(req), iod->status);
+	blk_mq_end_request(req, sts);
+}
+
+static enum blk_eh_timer_return dbr_timeout(struct request *req)
+{
+	struct dbr_queue *q = req->mq_hctx->driver_data;
+	struct dbr_ctrl *ctrl = q->ctrl;
+	u32 csts = dbr_readl(ctrl, NVME_REG_CSTS);
+
+	/* A missed interrupt looks like a timeout: look first. */
+	if (csts != ~0U && !(csts & NVME_CSTS_CFS)) {
+		dbr_queue_reap(q);
+		if (blk_mq_rq_state(req) != MQ_RQ_IN_FLIGHT) {
+			dev_warn(ctrl->dev, "tag %d qid %u: timeout, completion polled\n",
+				 req->tag, q->qid);
+			return BLK_EH_DONE;
+		}
+	}
+
+	switch (dbr_ctrl_state(ctrl)) {
+	case DBR_RESETTING:
+		/* I/O: the reset cancels it. Admin: the reset waits for it. */
+		if (q->qid)
+			return BLK_EH_RESET_TIMER;
+		break;
+	case DBR_LIVE:
+		dev_warn(ctrl->dev,
+			 "tag %d qid %u opcode 0x%x: timeout (csts 0x%x), resetting controller\n",
+			 req->tag, q->qid, dbr_iod(req)->cmd.common.opcode, csts);
+		if (dbr_ctrl_schedule_reset(ctrl))
+			return BLK_EH_RESET_TIMER;
+		break;
+	default:
+		break;
+	}
+	/*
+	 * Bring-up, reset or removal is waiting on this command: stop the
+	 * controller, which completes every request, this one too.
+	 */
+	dev_warn(ctrl->dev, "tag %d qid %u: timeout, disabling controller\n",
+		 req->tag, q->qid);
+	dbr_ctrl_disable(ctrl, dbr_ctrl_state(ctrl) != DBR_RESETTING);
+	return BLK_EH_DONE;
+}
+
+static int dbr_admin_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			       unsigned int hctx_idx)
+{
+	struct dbr_ctrl *ctrl = data;
+
+	hctx->driver_data = &ctrl->queues[0];
+	return 0;
+}
+
+static int dbr_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			 unsigned int hctx_idx)
+{
+	struct dbr_ctrl *ctrl = data;
+
+	hctx->driver_data = &ctrl->queues[hctx_idx + 1];
+	return 0;
+}
+
+static void dbr_map_queues(struct blk_mq_tag_set *set)
+{
+	struct dbr_ctrl *ctrl = set->driver_data;
+	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
+
+	map->nr_queues = ctrl->nr_io_queues;
+	map->queue_offset = 0;
+	/* vector 0 is the admin queue's unless it is the only one */
+	if (ctrl->nr_vecs > 1)
+		blk_mq_pci_map_queues(map, ctrl->pdev, 1);
+	else
+		blk_mq_map_queues(map);
+}
+
+static const struct blk_mq_ops dbr_admin_mq_ops = {
+	.queue_rq	= dbr_queue_rq,
+	.commit_rqs	= dbr_commit_rqs,
+	.complete	= dbr_complete_rq,
+	.init_hctx	= dbr_admin_init_hctx,
+	.timeout	= dbr_timeout,
+};
+
+static const struct blk_mq_ops dbr_mq_ops = {
+	.queue_rq	= dbr_queue_rq,
+	.commit_rqs	= dbr_commit_rqs,
+	.complete	= dbr_complete_rq,
+	.init_hctx	= dbr_init_hctx,
+	.map_queues	= dbr_map_queues,
+	.timeout	= dbr_timeout,
+};
+
+static unsigned int dbr_cmd_size(void)
+{
+	return sizeof(struct dbr_iod) + DBR_MAX_SEGS * sizeof(struct scatterlist);
+}
+
+int dbr_alloc_admin_tagset(struct dbr_ctrl *ctrl)
+{
+	/* admin commands take PRPs only: keep user buffers PRP-shaped */
+	struct dbr_compat_limits lim = {
+		.max_hw_sectors = SZ_128K >> SECTOR_SHIFT,
+		.max_segments = DBR_MAX_SEGS,
+		.virt_boundary_mask = DBR_CTRL_PAGE_SIZE - 1,
+		.dma_alignment = 3,
+	};
+	struct blk_mq_tag_set *set = &ctrl->admin_set;
+	int ret;
+
+	memset(set, 0, sizeof(*set));
+	set->ops = &dbr_admin_mq_ops;
+	set->nr_hw_queues = 1;
+	set->queue_depth = DBR_AQ_DEPTH - 1;
+	set->timeout = dbr_admin_timeout * HZ;
+	set->numa_node = dev_to_node(ctrl->dev);
+	set->cmd_size = dbr_cmd_size();
+	set->driver_data = ctrl;
+	ret = blk_mq_alloc_tag_set(set);
+	if (ret)
+		return ret;
+	ctrl->admin_q = dbr_compat_alloc_queue(set, &lim, ctrl);
+	if (IS_ERR(ctrl->admin_q)) {
+		ret = PTR_ERR(ctrl->admin_q);
+		ctrl->admin_q = NULL;
+		goto free_tagset;
+	}
+	return 0;
+
+free_tagset:
+	blk_mq_free_tag_set(set);
+	return ret;
+}
+
+/* The queue memory itself stays until the controller is released. */
+void dbr_free_admin_tagset(struct dbr_ctrl *ctrl)
+{
+	blk_mq_destroy_queue(ctrl->admin_q);
+	blk_mq_free_tag_set(&ctrl->admin_set);
+}
+
+int dbr_alloc_io_tagset(struct dbr_ctrl *ctrl)
+{
+	struct blk_mq_tag_set *set = &ctrl->io_set;
+	int ret;
+
+	memset(set, 0, sizeof(*set));
+	set->ops = &dbr_mq_ops;
+	set->nr_hw_queues = ctrl->nr_io_queues;
+	set->nr_maps = 1;
+	set->queue_depth = min_t(u32, ctrl->q_depth - 1, BLK_MQ_MAX_DEPTH);
+	set->timeout = dbr_io_timeout * HZ;
+	set->numa_node = dev_to_node(ctrl->dev);
+	set->cmd_size = dbr_cmd_size();
+	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->driver_data = ctrl;
+	ret = blk_mq_alloc_tag_set(set);
+	if (ret)
+		return ret;
+	ctrl->io_set_ready = true;
+	return 0;
+}
+
+void dbr_free_io_tagset(struct dbr_ctrl *ctrl)
+{
+	if (!ctrl->io_set_ready)
+		return;
+	blk_mq_free_tag_set(&ctrl->io_set);
+	ctrl->io_set_ready = false;
+}
+
+/* NVMe status (phase bit stripped) to block status, after nvme core. */
+blk_status_t dbr_status_to_blk(u16 status)
+{
+	switch (status & DBR_SCT_SC_MASK) {
+	case NVME_SC_SUCCESS:
+		return BLK_STS_OK;
+	case NVME_SC_CAP_EXCEEDED:
+		return BLK_STS_NOSPC;
+	case NVME_SC_LBA_RANGE:
+		return BLK_STS_TARGET;
+	case NVME_SC_BAD_ATTRIBUTES:
+	case NVME_SC_INVALID_OPCODE:
+	case NVME_SC_INVALID_FIELD:
+	case NVME_SC_INVALID_NS:
+		return BLK_STS_NOTSUPP;
+	case NVME_SC_WRITE_FAULT:
+	case NVME_SC_READ_ERROR:
+	case NVME_SC_UNWRITTEN_BLOCK:
+	case NVME_SC_ACCESS_DENIED:
+	case NVME_SC_READ_ONLY:
+	case NVME_SC_COMPARE_FAILED:
+		return BLK_STS_MEDIUM;
+	case NVME_SC_GUARD_CHECK:
+	case NVME_SC_APPTAG_CHECK:
+	case NVME_SC_REFTAG_CHECK:
+	case NVME_SC_INVALID_PI:
+		return BLK_STS_PROTECTION;
+	case NVME_SC_HOST_PATH_ERROR:
+		return BLK_STS_TRANSPORT;
+	default:
+		return BLK_STS_IOERR;
+	}
+}

@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dma-buf tokens: one dynamic attachment per controller, mapped once and
+ * described as runs of DMA-contiguous bytes.
+ *
+ * Lifetimes
+ *   A token's attachments are created lazily by dbr_token_map() and torn down
+ *   by dbr_token_destroy() (after the token's requests drained) or by
+ *   dbr_token_dev_shutdown() (after the controller's requests drained). Both
+ *   run under dbr_token_mutex, which only orders attachment creation and
+ *   teardown, never a request.
+ *
+ * Invalidation (move_notify)
+ *   The exporter calls move_notify with the reservation lock held before it
+ *   moves the memory. Requests do not publish fences of their own, so the
+ *   exporter cannot see them; instead the invalidated mapping's own fence is
+ *   added to the reservation object (usage KERNEL: every waiter, including
+ *   the exporter's move, waits for it) and signalled when the last request
+ *   using the mapping completes. move_notify therefore never blocks on I/O,
+ *   and a reclaim-driven eviction that must not wait sees the buffer busy.
+ *   If no fence slot can be reserved, move_notify waits for that fence
+ *   itself: slower, still correct.
+ *
+ * Unmapping
+ *   dma_buf_unmap_attachment() needs the reservation lock, but the last
+ *   request can complete in interrupt context, and the last reference can
+ *   also go inside move_notify, where the lock is already held. So the drain
+ *   only signals the fence and queues unmap_work, which takes the lock. The
+ *   memory stays DMA-mapped until then, as after any dynamic importer's
+ *   invalidation: the exporter must not free it before its unmap callback.
+ *
+ * Runs
+ *   One run per DMA segment of the sg table (sg_dma_address/sg_dma_len only:
+ *   exporters of device memory have no pages behind their sg entries).
+ *   Neighbours are merged when they are DMA-contiguous and the syncs are
+ *   no-ops for them (peer-to-peer, or dma_need_sync() false for every
+ *   segment). When a sync does work (swiotlb bounce slots, non-coherent
+ *   caches) each run stays one DMA API mapping, so a sync never spans two
+ *   mappings: two bounce slots can be bus-contiguous while their original
+ *   pages are not. The SGL builder merges bus-contiguous pieces anyway, so
+ *   this costs no descriptors.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rculist.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+#include <uapi/linux/dmabridge.h>
+
+#include "compat.h"
+#include "dbr.h"
+#include "dbr_token.h"
+
+/**
+ * struct dbr_token_att - a token attached to one controller
+ * @tok_node: in dbr_token.atts (RCU)
+ * @dev_node: in dbr_token_dev.atts
+ * @tok: token
+ * @tdev: controller
+ * @attach: the dynamic attachment
+ * @cur: current mapping or NULL; written under the reservation lock
+ * @maps_live: mappings created and not yet unmapped
+ * @rcu: frees the structure after a grace period (RCU readers of @tok_node)
+ */
+struct dbr_token_att {
+	struct list_head		tok_node;
+	struct list_head		dev_node;
+	struct dbr_token		*tok;
+	struct dbr_token_dev		*tdev;
+	struct dma_buf_attachment	*attach;
+	struct dbr_token_map __rcu	*cur;
+	atomic_t			maps_live;
+	struct rcu_head			rcu;
+};
+
+/* Orders attachment creation and teardown; see the file comment. */
+static DEFINE_MUTEX(dbr_token_mutex);
+
+/* Runs unmap_work; destroyed (drained) at module exit. */
+static struct workqueue_struct *dbr_token_wq;
+
+static struct dma_resv *dbr_att_resv(struct dbr_token_att *att)
+{
+	return att->tok->dmabuf->resv;
+}
+
+/* ---- the mapping's fence ---- */
+
+static const char *dbr_fence_driver_name(struct dma_fence *fence)
+{
+	return DBR_DRV_NAME;
+}
+
+static const char *dbr_fence_timeline_name(struct dma_fence *fence)
+{
+	return "token-map";
+}
+
+static void dbr_fence_release(struct dma_fence *fence)
+{
+	struct dbr_token_map *map = container_of(fence, struct dbr_token_map,
+						 fence);
+	bool published = map->fence_published;
+
+	/* RCU readers of the reservation object may still look at @fence. */
+	kfree_rcu(map, rcu);
+	if (published)
+		module_put(THIS_MODULE);
+}
+
+static const struct dma_fence_ops dbr_fence_ops = {
+	.get_driver_name	= dbr_fence_driver_name,
+	.get_timeline_name	= dbr_fence_timeline_name,
+	.release		= dbr_fence_release,
+};
+
+/* ---- mapping: sg table -> runs ---- */
+
+/*
+ * Peer-to-peer detection without struct pages: translate the bus address
+ * back to a CPU physical address the way the DMA API produced it (through
+ * the device's IOMMU DMA domain, or the direct mapping otherwise) and ask
+ * whether that is system RAM. A bus address the IOMMU does not translate is
+ * a PCI bus address routed between peers (P2PDMA's bus-address mappings).
+ * Checking the first byte is enough: one DMA segment comes from one kind of
+ * memory (dma_map_sg() of pages, or dma_map_resource() of a BAR).
+ */
+static bool dbr_dma_is_ram(struct device *dev, dma_addr_t dma)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+	phys_addr_t phys;
+
+	if (dom && iommu_is_dma_domain(dom)) {
+		phys = iommu_iova_to_phys(dom, dma);
+		if (!phys)
+			return false;
+	} else {
+		phys = dma_to_phys(dev, dma);
+	}
+	return region_intersects(phys, 1, IORESOURCE_SYSTEM_RAM,
+				 IORES_DESC_NONE) == REGION_INTERSECTS;
+}
+
+/*
+ * Fill @map->runs from @sgt: classify, then merge where syncs allow it.
+ * Return: 0, -EINVAL for an empty table, -EOPNOTSUPP for a table that mixes
+ * system RAM and device memory (we could not tell which runs to sync).
+ */
+static int dbr_map_build_runs(struct dbr_token_map *map, struct sg_table *sgt)
+{
+	unsigned int nr = 0, nr_ram = 0, i;
+	bool need_sync = false;
+	struct scatterlist *sg;
+	struct dbr_run *runs;
+	u64 off = 0;
+
+	runs = kvmalloc_array(max(sgt->nents, 1U), sizeof(*runs), GFP_KERNEL);
+	if (!runs)
+		return -ENOMEM;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		dma_addr_t dma = sg_dma_address(sg);
+		unsigned int len = sg_dma_len(sg);
+
+		if (!len)
+			continue;
+		runs[nr++] = (struct dbr_run){ .off = off, .dma = dma,
+					       .len = len };
+		off += len;
+		if (dbr_dma_is_ram(map->dma_dev, dma))
+			nr_ram++;
+		if (dma_need_sync(map->dma_dev, dma))
+			need_sync = true;
+	}
+	if (!nr) {
+		kvfree(runs);
+		return -EINVAL;
+	}
+	if (nr_ram && nr_ram != nr) {
+		dev_warn_ratelimited(map->dma_dev,
+				     "dma-buf mixes %u RAM and %u device memory segments: not supported\n",
+				     nr_ram, nr - nr_ram);
+		kvfree(runs);
+		return -EOPNOTSUPP;
+	}
+	map->p2p = !nr_ram;
+	if (map->p2p || !need_sync)
+		nr = dbr_runs_coalesce(runs, nr);
+	if (dbr_runs_check(runs, nr)) {
+		kvfree(runs);
+		return -EINVAL;
+	}
+
+	map->runs = runs;
+	map->nr_runs = nr;
+	map->len = off;
+	return 0;
+}
+
+static void dbr_map_unmap_work(struct work_struct *work);
+
+/* Called with the reservation lock held. */
+static int dbr_map_create(struct dbr_token_att *att, struct dbr_token_map **out)
+{
+	struct dbr_token *tok = att->tok;
+	struct dbr_stats *stats = att->tdev->stats;
+	struct dbr_token_map *map;
+	struct sg_table *sgt;
+	int ret;
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	map->att = att;
+	map->dma_dev = att->tdev->dma_dev;
+	map->stats = stats;
+	kref_init(&map->ref);
+	INIT_WORK(&map->unmap_work, dbr_map_unmap_work);
+	spin_lock_init(&map->fence_lock);
+
+	sgt = dma_buf_map_attachment(att->attach, tok->map_dir);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_free;
+	}
+	map->sgt = sgt;
+	ret = dbr_map_build_runs(map, sgt);
+	if (ret)
+		goto err_unmap;
+
+	/*
+	 * A context of its own: fences of one context must signal in order,
+	 * and mappings drain in any order.
+	 */
+	dma_fence_init(&map->fence, &dbr_fence_ops, &map->fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	atomic_inc(&att->maps_live);
+	dbr_stat_inc(stats, DBR_STAT_MAPS);
+	dbr_stat_inc(stats, DBR_STAT_TOKENS);
+	dbr_stat_add(stats, DBR_STAT_MAPPED_BYTES, map->len);
+	dbr_stat_add(stats, DBR_STAT_MAPPED_RUNS, map->nr_runs);
+	*out = map;
+	return 0;
+
+err_unmap:
+	dma_buf_unmap_attachment(att->attach, sgt, tok->map_dir);
+err_free:
+	kfree(map);
+	dbr_stat_inc(stats, DBR_STAT_ERR_MAP);
+	return ret;
+}
+
+static void dbr_map_unmap_work(struct work_struct *work)
+{
+	struct dbr_token_map *map = container_of(work, struct dbr_token_map,
+						 unmap_work);
+	struct dbr_token_att *att = map->att;
+	struct dma_resv *resv = dbr_att_resv(att);
+
+	dma_resv_lock(resv, NULL);
+	dma_buf_unmap_attachment(att->attach, map->sgt, att->tok->map_dir);
+	dma_resv_unlock(resv);
+	kvfree(map->runs);
+	map->runs = NULL;
+	dbr_stat_inc(map->stats, DBR_STAT_UNMAPS);
+
+	/* Last use of @att: teardown waits for maps_live to reach zero. */
+	if (atomic_dec_and_test(&att->maps_live))
+		wake_up_var(&att->maps_live);
+	dma_fence_put(&map->fence);
+}
+
+/* Last reference of an invalidated mapping gone: any context. */
+static void dbr_map_drained(struct kref *ref)
+{
+	struct dbr_token_map *map = container_of(ref, struct dbr_token_map, ref);
+
+	dma_fence_signal(&map->fence);
+	queue_work(dbr_token_wq, &map->unmap_work);
+}
+
+/**
+ * dbr_token_map_put() - drop a request's mapping reference
+ * @map: mapping from dbr_token_map()
+ *
+ * Any context. The device must no longer access the range.
+ */
+void dbr_token_map_put(struct dbr_token_map *map)
+{
+	kref_put(&map->ref, dbr_map_drained);
+}
+
+/*
+ * Make @att's current mapping stale so the next request remaps. Called with
+ * the reservation lock held. @publish: add the mapping's fence to the
+ * reservation object (move_notify); teardown callers drained their requests
+ * and wait for the unmap themselves.
+ */
+static bool dbr_att_invalidate(struct dbr_token_att *att, bool publish)
+{
+	struct dma_resv *resv = dbr_att_resv(att);
+	struct dbr_stats *stats = att->tdev->stats;
+	struct dbr_token_map *map;
+	bool wait = false;
+
+	map = rcu_dereference_protected(att->cur, dma_resv_held(resv));
+	if (!map)
+		return false;
+
+	/* Before the reference goes: a racing lookup must see it stale. */
+	WRITE_ONCE(map->stale, true);
+	RCU_INIT_POINTER(att->cur, NULL);
+	dbr_stat_dec(stats, DBR_STAT_TOKENS);
+	dbr_stat_add(stats, DBR_STAT_MAPPED_BYTES, -(s64)map->len);
+	dbr_stat_add(stats, DBR_STAT_MAPPED_RUNS, -(s64)map->nr_runs);
+
+	if (publish) {
+		if (!dma_resv_reserve_fences(resv, 1)) {
+			/* The reservation object may outlive the module. */
+			__module_get(THIS_MODULE);
+			map->fence_published = true;
+			dma_resv_add_fence(resv, &map->fence,
+					   DMA_RESV_USAGE_KERNEL);
+		} else {
+			wait = true;
+		}
+	}
+	if (wait)
+		dma_fence_get(&map->fence);
+	kref_put(&map->ref, dbr_map_drained);
+	if (wait) {
+		dma_fence_wait(&map->fence, false);
+		dma_fence_put(&map->fence);
+	}
+	return true;
+}
+
+static void dbr_att_move_notify(struct dma_buf_attachment *attach)
+{
+	struct dbr_token_att *att = attach->importer_priv;
+
+	if (dbr_att_invalidate(att, true))
+		dbr_stat_inc(att->tdev->stats, DBR_STAT_INVALIDATIONS);
+}
+
+static const struct dma_buf_attach_ops dbr_att_ops = {
+	.allow_peer2peer	= true,
+	.move_notify		= dbr_att_move_notify,
+};
+
+/* ---- attachments ---- */
+
+static struct dbr_token_att *dbr_att_find(struct dbr_token *tok,
+					  struct dbr_token_dev *tdev)
+{
+	struct dbr_token_att *att;
+
+	list_for_each_entry_rcu(att, &tok->atts, tok_node,
+				lockdep_is_held(&dbr_token_mutex))
+		if (att->tdev == tdev)
+			return att;
+	return NULL;
+}
+
+/* Under dbr_token_mutex. */
+static struct dbr_token_att *dbr_att_create(struct dbr_token *tok,
+					    struct dbr_token_dev *tdev)
+{
+	struct dbr_token_att *att;
+	int ret;
+
+	if (tdev->dead)
+		return ERR_PTR(-ENODEV);
+	att = kzalloc(sizeof(*att), GFP_KERNEL);
+	if (!att)
+		return ERR_PTR(-ENOMEM);
+	att->tok = tok;
+	att->tdev = tdev;
+	att->attach = dma_buf_dynamic_attach(tok->dmabuf, tdev->dma_dev,
+					     &dbr_att_ops, att);
+	if (IS_ERR(att->attach)) {
+		ret = PTR_ERR(att->attach);
+		kfree(att);
+		dbr_stat_inc(tdev->stats, DBR_STAT_ERR_MAP);
+		return ERR_PTR(ret);
+	}
+	list_add_tail(&att->dev_node, &tdev->atts);
+	list_add_tail_rcu(&att->tok_node, &tok->atts);
+	return att;
+}
+
+/*
+ * Under dbr_token_mutex, with no request left on @att: really unmap and
+ * detach, so the exporter sees no attachment of ours afterwards.
+ */
+static void dbr_att_destroy(struct dbr_token_att *att)
+{
+	struct dma_resv *resv = dbr_att_resv(att);
+
+	dma_resv_lock(resv, NULL);
+	dbr_att_invalidate(att, false);
+	dma_resv_unlock(resv);
+	wait_var_event(&att->maps_live, !atomic_read(&att->maps_live));
+
+	list_del(&att->dev_node);
+	list_del_rcu(&att->tok_node);
+	dma_buf_detach(att->tok->dmabuf, att->attach);
+	kfree_rcu(att, rcu);
+}
+
+/* ---- controllers ---- */
+
+/**
+ * dbr_token_dev_init() - describe a controller to the token code
+ * @tdev: embedded in the controller
+ * @dma_dev: the device doing the DMA (the NVMe PCI function)
+ * @stats: the controller's counters, live until dbr_token_dev_shutdown()
+ */
+void dbr_token_dev_init(struct dbr_token_dev *tdev, struct device *dma_dev,
+			struct dbr_stats *stats)
+{
+	tdev->dma_dev = dma_dev;
+	tdev->stats = stats;
+	INIT_LIST_HEAD(&tdev->atts);
+	tdev->dead = false;
+}
+
+/**
+ * dbr_token_dev_shutdown() - unmap and detach every token from a controller
+ * @tdev: controller going away
+ *
+ * Call after the controller stopped taking token requests and the ones in
+ * flight completed, before its DMA device is unbound. Tokens stay valid;
+ * later requests for @tdev fail with -ENODEV.
+ */
+void dbr_token_dev_shutdown(struct dbr_token_dev *tdev)
+{
+	struct dbr_token_att *att, *next;
+
+	mutex_lock(&dbr_token_mutex);
+	tdev->dead = true;
+	list_for_each_entry_safe(att, next, &tdev->atts, dev_node)
+		dbr_att_destroy(att);
+	mutex_unlock(&dbr_token_mutex);
+}
+
+/* ---- tokens ---- */
+
+/**
+ * dbr_token_create() - take a reference to a dma-buf for token requests
+ * @dmabuf_fd: dma-buf file descriptor of the caller
+ * @flags: DMABRIDGE_TOKEN_* (validated by the caller)
+ * @out: the new token, with one reference for the caller
+ *
+ * Nothing is attached or mapped yet: that happens per controller on first
+ * use.
+ *
+ * Return: 0, or -EBADF (not a dma-buf, or not open for the access @flags
+ * need), -ENOMEM.
+ */
+int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out)
+{
+	struct dma_buf *dmabuf;
+	struct dbr_token *tok;
+	fmode_t need = 0;
+
+	dmabuf = dma_buf_get(dmabuf_fd);
+	if (IS_ERR(dmabuf))
+		return -EBADF;	/* -EINVAL from dma_buf_get(): not a dma-buf */
+
+	/*
+	 * The same rule as mmap() of the dma-buf: the device writing into it
+	 * (READ) needs the fd open for writing, and vice versa.
+	 */
+	if (flags & DMABRIDGE_TOKEN_READ)
+		need |= FMODE_WRITE;
+	if (flags & DMABRIDGE_TOKEN_WRITE)
+		need |= FMODE_READ;
+	if ((dmabuf->file->f_mode & need) != need) {
+		dma_buf_put(dmabuf);
+		return -EBADF;
+	}
+
+	tok = kzalloc(sizeof(*tok), GFP_KERNEL);
+	if (!tok) {
+		dma_buf_put(dmabuf);
+		return -ENOMEM;
+	}
+	kref_init(&tok->ref);
+	init_completion(&tok->idle);
+	INIT_LIST_HEAD(&tok->atts);
+	tok->flags = flags;
+	tok->dmabuf = dmabuf;
+	tok->size = dmabuf->size;
+	if (flags == DMABRIDGE_TOKEN_READ)
+		tok->map_dir = DMA_FROM_DEVICE;
+	else if (flags == DMABRIDGE_TOKEN_WRITE)
+		tok->map_dir = DMA_TO_DEVICE;
+	else
+		tok->map_dir = DMA_BIDIRECTIONAL;
+	*out = tok;
+	return 0;
+}
+
+/**
+ * dbr_token_destroy() - drop the owner's reference and tear the token down
+ * @tok: token, already unreachable for new lookups (removed from its context)
+ *
+ * Sleeps until the requests holding @tok completed, then unmaps and detaches
+ * it from every controller and drops the dma-buf.
+ */
+void dbr_token_destroy(struct dbr_token *tok)
+{
+	struct dbr_token_att *att, *next;
+
+	dbr_token_put(tok);
+	wait_for_completion(&tok->idle);
+
+	mutex_lock(&dbr_token_mutex);
+	list_for_each_entry_safe(att, next, &tok->atts, tok_node)
+		dbr_att_destroy(att);
+	mutex_unlock(&dbr_token_mutex);
+
+	dma_buf_put(tok->dmabuf);
+	kfree(tok);
+}
+
+/* ---- mapping for a request ---- */
+
+static bool dbr_token_dir_ok(struct dbr_token *tok, enum dma_data_direction dir)
+{
+	switch (dir) {
+	case DMA_FROM_DEVICE:
+		return tok->flags & DMABRIDGE_TOKEN_READ;
+	case DMA_TO_DEVICE:
+		return tok->flags & DMABRIDGE_TOKEN_WRITE;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Implicit synchronisation with the buffer's other users. The device
+ * writing into the buffer (DMA_FROM_DEVICE) is a writer: it must wait for
+ * every reader and writer, i.e. usage READ (which includes WRITE and KERNEL).
+ * The device reading from it only waits for writers: usage WRITE (includes
+ * KERNEL). KERNEL fences (the exporter's moves and clears, our own
+ * invalidated mappings) are waited for in both cases. BOOKKEEP fences are not
+ * implicit-sync fences (preemption, page table updates) and are not waited
+ * for, as by every other implicit-sync participant. Our DMA adds no fence:
+ * userspace orders it against GPU work from the request's completion.
+ */
+static int dbr_token_wait_fences(struct dbr_token *tok,
+				 enum dma_data_direction dir, unsigned int flags)
+{
+	enum dma_resv_usage usage = dma_resv_usage_rw(dir == DMA_FROM_DEVICE);
+	struct dma_resv *resv = tok->dmabuf->resv;
+	long ret;
+
+	if (dma_resv_test_signaled(resv, usage))
+		return 0;
+	if (flags & DBR_TOKEN_MAP_NOWAIT)
+		return -EAGAIN;
+	ret = dma_resv_wait_timeout(resv, usage, true, MAX_SCHEDULE_TIMEOUT);
+	return ret < 0 ? ret : 0;
+}
+
+/* Lockless: the current mapping of @tok on @tdev, if there is a valid one. */
+static struct dbr_token_map *dbr_token_map_fast(struct dbr_token *tok,
+						struct dbr_token_dev *tdev)
+{
+	struct dbr_token_att *att;
+	struct dbr_token_map *map = NULL;
+
+	rcu_read_lock();
+	att = dbr_att_find(tok, tdev);
+	if (att)
+		map = rcu_dereference(att->cur);
+	if (map && !kref_get_unless_zero(&map->ref))
+		map = NULL;
+	if (map) {
+		/* Pairs with the kref_put() in dbr_att_invalidate(). */
+		smp_mb__after_atomic();
+		if (READ_ONCE(map->stale)) {
+			dbr_token_map_put(map);
+			map = NULL;
+		}
+	}
+	rcu_read_unlock();
+	return map;
+}
+
+/* Attach and map under the reservation lock. Return: 0 or -errno. */
+static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
+{
+	struct dma_resv *resv = tok->dmabuf->resv;
+	struct dbr_token_att *att;
+	struct dbr_token_map *map;
+	int ret;
+
+	mutex_lock(&dbr_token_mutex);
+	att = dbr_att_find(tok, tdev);
+	if (!att)
+		att = dbr_att_create(tok, tdev);
+	mutex_unlock(&dbr_token_mutex);
+	if (IS_ERR(att))
+		return PTR_ERR(att);
+
+	ret = dma_resv_lock_interruptible(resv, NULL);
+	if (ret)
+		return ret;
+	map = rcu_dereference_protected(att->cur, dma_resv_held(resv));
+	if (!map) {
+		ret = dbr_map_create(att, &map);
+		if (!ret)
+			rcu_assign_pointer(att->cur, map);
+	}
+	dma_resv_unlock(resv);
+	return ret;
+}
+
+/**
+ * dbr_token_map() - get a mapping of a token for one request
+ * @tok: token (a held reference)
+ * @tdev: controller that will do the DMA
+ * @dir: DMA_FROM_DEVICE (READ: file -> buffer) or DMA_TO_DEVICE (WRITE)
+ * @flags: DBR_TOKEN_MAP_NOWAIT: fail with -EAGAIN rather than sleep (no
+ *	fence wait, no attach or map; for io_uring's non-blocking issue)
+ * @out: the mapping, with a reference for the caller
+ *
+ * Waits for the reservation fences @dir must respect, then returns the
+ * controller's current mapping, attaching and mapping the dma-buf on first
+ * use or after an invalidation. No fence is waited for while a mapping
+ * reference is held: a newly created mapping is dropped and looked up again
+ * after a second fence wait, which covers the exporter's move fence.
+ *
+ * Return: 0; -EBADF if @tok was not created for @dir; -EAGAIN (NOWAIT);
+ * -ERESTARTSYS; -ENODEV after dbr_token_dev_shutdown(); -EOPNOTSUPP if the
+ * mapping cannot be used; errors of the exporter's attach/map.
+ */
+int dbr_token_map(struct dbr_token *tok, struct dbr_token_dev *tdev,
+		  enum dma_data_direction dir, unsigned int flags,
+		  struct dbr_token_map **out)
+{
+	struct dbr_token_map *map;
+	int ret;
+
+	if (!dbr_token_dir_ok(tok, dir))
+		return -EBADF;
+	for (;;) {
+		ret = dbr_token_wait_fences(tok, dir, flags);
+		if (ret) {
+			if (ret != -EAGAIN)
+				dbr_stat_inc(tdev->stats, DBR_STAT_ERR_FENCE);
+			return ret;
+		}
+		map = dbr_token_map_fast(tok, tdev);
+		if (map) {
+			*out = map;
+			return 0;
+		}
+		if (flags & DBR_TOKEN_MAP_NOWAIT)
+			return -EAGAIN;
+		ret = dbr_token_map_slow(tok, tdev);
+		if (ret)
+			return ret;
+	}
+}
+
+/* ---- syncs ---- */
+
+static unsigned int dbr_token_sync(struct dbr_token_map *map, u64 off, u64 len,
+				   enum dma_data_direction dir, bool for_device)
+{
+	struct dbr_seg_iter it;
+	unsigned int n = 0;
+	dbr_dma_addr_t dma;
+	u64 l;
+
+	if (WARN_ON_ONCE(dbr_token_map_iter(map, off, len, &it)))
+		return 0;
+	while (dbr_seg_iter_next(&it, &dma, &l)) {
+		n++;
+		if (map->p2p)
+			continue;
+		if (for_device)
+			dma_sync_single_for_device(map->dma_dev, dma, l, dir);
+		else
+			dma_sync_single_for_cpu(map->dma_dev, dma, l, dir);
+	}
+	dbr_stat_add(map->stats, map->p2p ? DBR_STAT_P2P_SYNC_SKIPS :
+		     DBR_STAT_DMA_SYNCS, n);
+	return map->p2p ? 0 : n;
+}
+
+/**
+ * dbr_token_sync_for_device() - give a token range to the device
+ * @map: mapping (a held reference)
+ * @off: token offset of the request
+ * @len: its length
+ * @dir: the request's direction
+ *
+ * Call before the command is issued, whatever the direction: one
+ * dma_sync_single_for_device() per run touched (only the touched bytes), so
+ * bounce buffers are filled and caches written back where the platform
+ * needs it; the DMA API makes it a no-op elsewhere. Peer-to-peer runs are
+ * skipped: they have no CPU cache lines or bounce buffers, and syncing a
+ * BAR bus address could apply cache maintenance to MMIO.
+ *
+ * Return: dma_sync calls made.
+ */
+unsigned int dbr_token_sync_for_device(struct dbr_token_map *map, u64 off,
+				       u64 len, enum dma_data_direction dir)
+{
+	return dbr_token_sync(map, off, len, dir, true);
+}
+
+/**
+ * dbr_token_sync_for_cpu() - give a token range back to the CPU
+ * @map: mapping (a held reference)
+ * @off: token offset of the request
+ * @len: its length
+ * @dir: the request's direction
+ *
+ * Call after the command completed (or was aborted), whatever the
+ * direction; the counterpart of dbr_token_sync_for_device().
+ *
+ * Return: dma_sync calls made.
+ */
+unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map, u64 off,
+				    u64 len, enum dma_data_direction dir)
+{
+	return dbr_token_sync(map, off, len, dir, false);
+}
+
+/* ---- module ---- */
+
+int dbr_token_init(void)
+{
+	/* Unmapping releases IOMMU space and bounce buffers: reclaim path. */
+	dbr_token_wq = alloc_workqueue("dbr_token", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				       0);
+	return dbr_token_wq ? 0 : -ENOMEM;
+}
+
+void dbr_token_exit(void)
+{
+	destroy_workqueue(dbr_token_wq);
+}
+
+MODULE_IMPORT_NS(DMA_BUF);
