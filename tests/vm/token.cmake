@@ -1,0 +1,26 @@
+# VM tests of the dma-buf token path (issue 4). Included from tests/vm.
+dbr_vm_test(NAME token-exporter KERNELS 6.1 6.12 IOMMU off strict LABELS quick)
+dbr_vm_test(NAME token-exporter-bar CASE token-exporter KERNELS 6.12
+            IOMMU off strict RUN_ARGS --p2p-bar 64)
+dbr_vm_test(NAME token-exporter-swiotlb CASE token-exporter KERNELS 6.12
+            RUN_ARGS --swiotlb-force)
+dbr_vm_test(NAME token-lifecycle KERNELS 6.1 6.12 LABELS quick)
+
+# The token data path (issue 4). tests/vm/cases/token-suite runs every
+# token-* data case in one boot to keep VM time low (token-stats,
+# token-read-fs, token-holes, token-errno, token-leak, token-async,
+# token-kill); each case also runs alone under tests/vm/run. --p2p-bar adds
+# the page-less BAR exporter (ivshmem) to the exporters tried.
+dbr_vm_test(NAME token-suite KERNELS 6.1 6.12 IOMMU off strict
+            RUN_ARGS --p2p-bar 64 TIMEOUT 900)
+# swiotlb=force: every streaming DMA bounces. The device DMAs only into the
+# bounce slots, so a READ's data reaches the dma-buf only through the
+# per-I/O dma_sync_single_for_cpu() and a WRITE's data reaches the slots
+# only through the per-I/O dma_sync_single_for_device() (token_io's WRITEs
+# run twice with different data so that the copy made when the token was
+# mapped is stale). Removing the per-I/O dma_sync calls in kmod
+# (dbr_token_sync_for_device/_for_cpu in dbr_io.c) makes this test fail:
+# token-read-fs then finds the canary where file data belongs, and the
+# files get the first pass's data.
+dbr_vm_test(NAME token-suite-swiotlb CASE token-suite KERNELS 6.12
+            RUN_ARGS --swiotlb-force --p2p-bar 64 TIMEOUT 900)

@@ -1,0 +1,1576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * token_io: move file data through dmabridge tokens and check every byte.
+ *
+ *   token_io mkpattern FILE SEED OFF LEN
+ *	write the dbr_pat() pattern of SEED into FILE[OFF, OFF+LEN)
+ *   token_io io -e EXP --size N --file PATH --dir read|write --seed S
+ *		--req FOFF:TOFF:LEN... [--count N [--reverse-tokens]] [--async QD]
+ *		[--zero OFF:LEN... | --data OFF:LEN...] [--base-seed S]
+ *		[--expect-errno ok,ENODATA,...] [--check-detach [--close]] [--move]
+ *	one dma-buf, one token, the requests; then the buffer is verified
+ *	word for word (reads), the file read back with O_DIRECT (writes)
+ *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...] [--async QD]
+ *	every argument error gets its errno; nothing is touched
+ *   token_io kill -e EXP --size N --file PATH --len N --async QD
+ *	a child with QD requests in flight is SIGKILLed: it dies, and its
+ *	token's attachment and bounce buffers are released
+ *   token_io bench -e EXP --file PATH --len N --async QD --runtime S
+ *		[--random] [--span N]
+ *	throughput of one token; prints a machine-readable BENCH line
+ *
+ * Exporters (EXP): udmabuf, vgem, pages[:CHUNK_PAGES][:reverse][:dynamic]
+ * and bar[:CHUNK_PAGES][:reverse][:dynamic] from dbr_test_exporter (the BAR
+ * needs tests/vm/run --p2p-bar and is verified through the ivshmem backing
+ * file, --bar-file or $DBR_P2P_BAR_FILE). Sizes take K/M/G suffixes and
+ * sums: --req 4M-512:2M+1536:8M. Exit 0 pass, 1 fail, 77 exporter absent.
+ *
+ * Every buffer starts filled with the canary pattern; a READ must change
+ * exactly the bytes it reports and leave every other byte as it was.
+ */
+#include <drm/drm.h>
+#include <drm/drm_mode.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/dma-buf.h>
+#include <linux/fs.h>
+#include <linux/udmabuf.h>
+#include <liburing.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dmabridge.h>
+
+#include "dbr_tool.h"
+#include "dbr_test_exporter.h"
+
+#define TEXP_DEBUGFS	"/sys/kernel/debug/dbr_test_exporter/"
+#define BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
+#define SWIOTLB_USED	"/sys/kernel/debug/swiotlb/io_tlb_used"
+#define PAGE		4096ULL
+#define MAX_RANGES	32
+
+/* ---- options ----------------------------------------------------------- */
+
+struct range { uint64_t off, len; };
+
+struct req {
+	uint64_t foff, toff, len;
+	long long res;			/* bytes or -errno; LLONG_MIN: not done */
+};
+
+static struct opts {
+	const char *exporter, *file, *bar_file;
+	uint64_t size, bar_off, len, span;
+	bool is_read, have_dir, random, reverse_tokens, check_detach;
+	bool close_ctx, move, single;
+	int seed, base_seed;		/* -1: none */
+	struct range zero[MAX_RANGES], data[MAX_RANGES];
+	unsigned int nzero, ndata;
+	struct req *reqs;
+	unsigned int nreqs, count, qd;
+	bool accept_ok;			/* success is an accepted outcome */
+	int accept[8];			/* and these errnos */
+	unsigned int naccept;
+	const char *xdev[8];
+	unsigned int nxdev;
+	double runtime, ramp;
+} o = { .seed = -1, .base_seed = -1, .accept_ok = true };
+
+static const struct { const char *name; int err; } errnames[] = {
+	{ "EINVAL", EINVAL }, { "ENOENT", ENOENT }, { "EBADF", EBADF },
+	{ "EXDEV", EXDEV }, { "ERANGE", ERANGE }, { "EOPNOTSUPP", EOPNOTSUPP },
+	{ "ENODATA", ENODATA }, { "EIO", EIO }, { "ENOMEM", ENOMEM },
+	{ "EFAULT", EFAULT }, { "ENOSPC", ENOSPC }, { "EAGAIN", EAGAIN },
+	{ "EINTR", EINTR }, { "ECANCELED", ECANCELED }, { "ENOTTY", ENOTTY },
+};
+
+static const char *errname(int err)
+{
+	static char buf[16];
+
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].err == err)
+			return errnames[i].name;
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+static int errnum(const char *name)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (!strcmp(errnames[i].name, name))
+			return errnames[i].err;
+	t_fail("unknown errno name '%s'", name);
+}
+
+/* "16M", "2M-1536", "4K+512": a sum of numbers with K/M/G suffixes. */
+static uint64_t parse_size(const char *s)
+{
+	const char *p = s;
+	uint64_t v = 0;
+	int sign = 1;
+
+	do {
+		char *end;
+		uint64_t n = strtoull(p, &end, 0);
+
+		if (end == p)
+			t_fail("bad size '%s'", s);
+		switch (*end) {
+		case 'K': case 'k': n <<= 10; end++; break;
+		case 'M': case 'm': n <<= 20; end++; break;
+		case 'G': case 'g': n <<= 30; end++; break;
+		}
+		v = sign > 0 ? v + n : v - n;
+		p = end;
+		if (*p == '+' || *p == '-')
+			sign = *p++ == '+' ? 1 : -1;
+		else if (*p)
+			t_fail("bad size '%s'", s);
+	} while (*p);
+	return v;
+}
+
+/* "A:B" or "A:B:C" into @n sizes. */
+static void parse_tuple(const char *s, uint64_t *v, int n)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int i = 0;
+
+	for (tok = strtok_r(copy, ":", &save); tok && i < n;
+	     tok = strtok_r(NULL, ":", &save))
+		v[i++] = parse_size(tok);
+	if (i != n || tok)
+		t_fail("'%s': want %d sizes separated by ':'", s, n);
+	free(copy);
+}
+
+static void add_range(struct range *r, unsigned int *n, const char *s)
+{
+	uint64_t v[2];
+
+	if (*n == MAX_RANGES)
+		t_fail("too many ranges");
+	parse_tuple(s, v, 2);
+	r[(*n)++] = (struct range){ v[0], v[1] };
+}
+
+static void parse_expect(const char *s)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+
+	o.accept_ok = false;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "ok") || !strcmp(tok, "0"))
+			o.accept_ok = true;
+		else if (o.naccept < 8)
+			o.accept[o.naccept++] = errnum(tok);
+	}
+	free(copy);
+}
+
+static void parse_opts(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "exporter", 1, 0, 'e' }, { "size", 1, 0, 's' },
+		{ "file", 1, 0, 'f' }, { "dir", 1, 0, 'd' },
+		{ "seed", 1, 0, 'S' }, { "base-seed", 1, 0, 'B' },
+		{ "req", 1, 0, 'r' }, { "count", 1, 0, 'n' },
+		{ "reverse-tokens", 0, 0, 'R' }, { "async", 1, 0, 'q' },
+		{ "zero", 1, 0, 'z' }, { "data", 1, 0, 'D' },
+		{ "expect-errno", 1, 0, 'x' }, { "check-detach", 0, 0, 'c' },
+		{ "close", 0, 0, 'C' }, { "move", 0, 0, 'm' },
+		{ "bar-file", 1, 0, 'b' }, { "bar-offset", 1, 0, 'o' },
+		{ "xdev", 1, 0, 'X' }, { "len", 1, 0, 'l' },
+		{ "runtime", 1, 0, 't' }, { "ramp", 1, 0, 'T' },
+		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
+		{ "single", 0, 0, '1' },
+		{ 0, 0, 0, 0 }
+	};
+	uint64_t v[3];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "e:s:f:d:S:r:n:q:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'e': o.exporter = optarg; break;
+		case 's': o.size = parse_size(optarg); break;
+		case 'f': o.file = optarg; break;
+		case 'd':
+			o.have_dir = true;
+			o.is_read = !strcmp(optarg, "read");
+			if (!o.is_read && strcmp(optarg, "write"))
+				t_fail("--dir read|write");
+			break;
+		case 'S': o.seed = parse_size(optarg); break;
+		case 'B': o.base_seed = parse_size(optarg); break;
+		case 'r':
+			parse_tuple(optarg, v, 3);
+			o.reqs = realloc(o.reqs, ++o.nreqs * sizeof(*o.reqs));
+			o.reqs[o.nreqs - 1] = (struct req){ .foff = v[0], .toff = v[1], .len = v[2] };
+			break;
+		case 'n': o.count = parse_size(optarg); break;
+		case 'R': o.reverse_tokens = true; break;
+		case 'q': o.qd = parse_size(optarg); break;
+		case 'z': add_range(o.zero, &o.nzero, optarg); break;
+		case 'D': add_range(o.data, &o.ndata, optarg); break;
+		case 'x': parse_expect(optarg); break;
+		case 'c': o.check_detach = true; break;
+		case 'C': o.close_ctx = true; break;
+		case 'm': o.move = true; break;
+		case 'b': o.bar_file = optarg; break;
+		case 'o': o.bar_off = parse_size(optarg); break;
+		case 'X':
+			if (o.nxdev < 8)
+				o.xdev[o.nxdev++] = optarg;
+			break;
+		case 'l': o.len = parse_size(optarg); break;
+		case 't': o.runtime = atof(optarg); break;
+		case 'T': o.ramp = atof(optarg); break;
+		case 'a': o.random = true; break;
+		case 'p': o.span = parse_size(optarg); break;
+		case '1': o.single = true; break;
+		default: t_fail("bad option (see the comment at the top of token_io.c)");
+		}
+	}
+	/* seed | 0x8000 is the first pass of a WRITE (cmd_io) */
+	if (o.seed >= 0x8000 || o.base_seed >= 0x8000)
+		t_fail("seeds are below 0x8000");
+	if (!o.bar_file)
+		o.bar_file = getenv("DBR_P2P_BAR_FILE");
+	/* --count N: N copies of the one --req, side by side in file and token */
+	if (o.count) {
+		struct req r;
+
+		if (o.nreqs != 1)
+			t_fail("--count needs exactly one --req");
+		r = o.reqs[0];
+		o.reqs = realloc(o.reqs, o.count * sizeof(*o.reqs));
+		for (unsigned int i = 0; i < o.count; i++) {
+			unsigned int slot = o.reverse_tokens ? o.count - 1 - i : i;
+
+			o.reqs[i] = (struct req){ .foff = r.foff + i * r.len,
+				.toff = r.toff + slot * r.len, .len = r.len };
+		}
+		o.nreqs = o.count;
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* TOKEN_IO_TIMING=1: say how long each phase took, on stderr. */
+static void phase(const char *what)
+{
+	static double last;
+	double t = now();
+
+	if (getenv("TOKEN_IO_TIMING") && last)
+		fprintf(stderr, "  %-10s %.3f s\n", what, t - last);
+	last = t;
+}
+
+/* ---- exporters: one dma-buf and a CPU view of it ----------------------- */
+
+enum exp_kind { EXP_UDMABUF, EXP_VGEM, EXP_PAGES, EXP_BAR };
+
+struct buf {
+	enum exp_kind kind;
+	int fd;				/* the dma-buf */
+	uint64_t size;
+	uint64_t *cpu;			/* CPU mapping of all of it */
+	int memfd, drm_fd, texp_fd;
+	unsigned long ino;		/* the dma-buf's inode, as in bufinfo */
+	/* test exporter layout */
+	uint32_t chunk_pages, texp_flags;
+	int backing_fd;			/* BAR: the ivshmem backing file */
+};
+
+static int open_texp(void)
+{
+	int fd = open("/dev/" DBR_TEXP_NAME, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		t_skip("/dev/" DBR_TEXP_NAME ": %s (module not loaded)",
+		       strerror(errno));
+	return fd;
+}
+
+static void exp_udmabuf(struct buf *b)
+{
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC,
+				    .size = b->size };
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+
+	if (dev < 0)
+		t_skip("/dev/udmabuf: %s (CONFIG_UDMABUF)", strerror(errno));
+	b->memfd = memfd_create("token_io", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (b->memfd < 0 || ftruncate(b->memfd, b->size) ||
+	    fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		t_fail("memfd: %s", strerror(errno));
+	c.memfd = b->memfd;
+	b->fd = ioctl(dev, UDMABUF_CREATE, &c);
+	if (b->fd < 0)
+		t_fail("UDMABUF_CREATE %llu bytes: %s",
+		       (unsigned long long)b->size, strerror(errno));
+	close(dev);
+	/* The memfd's pages are the buffer: no dma-buf CPU access needed. */
+	b->cpu = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      b->memfd, 0);
+}
+
+static void exp_vgem(struct buf *b)
+{
+	struct drm_mode_create_dumb d = { .width = 1024, .bpp = 32,
+					  .height = b->size / PAGE };
+	struct drm_prime_handle h = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	char path[32], name[16];
+
+	for (int i = 0; i < 16 && b->drm_fd < 0; i++) {
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		b->drm_fd = open(path, O_RDWR | O_CLOEXEC);
+		if (b->drm_fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (ioctl(b->drm_fd, DRM_IOCTL_VERSION, &v) || strcmp(name, "vgem")) {
+			close(b->drm_fd);
+			b->drm_fd = -1;
+		}
+	}
+	if (b->drm_fd < 0)
+		t_skip("no vgem card in /dev/dri (modprobe vgem)");
+	if (ioctl(b->drm_fd, DRM_IOCTL_MODE_CREATE_DUMB, &d))
+		t_fail("vgem CREATE_DUMB: %s", strerror(errno));
+	if (d.size != b->size)
+		t_fail("vgem buffer is %llu bytes, want %llu",
+		       (unsigned long long)d.size, (unsigned long long)b->size);
+	h.handle = d.handle;
+	if (ioctl(b->drm_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &h))
+		t_fail("vgem PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	b->fd = h.fd;
+	b->cpu = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      b->fd, 0);
+}
+
+/* pages[:CHUNK_PAGES][:reverse][:dynamic], bar[...] likewise */
+static void exp_texp(struct buf *b, const char *opts)
+{
+	struct dbr_texp_create c = { .shape = b->kind == EXP_BAR ?
+				     DBR_TEXP_SHAPE_BAR : DBR_TEXP_SHAPE_PAGES };
+	char *copy = strdup(opts), *save = NULL, *tok;
+
+	b->chunk_pages = b->kind == EXP_BAR ? 256 : 16;
+	for (tok = strtok_r(copy, ":", &save); tok;
+	     tok = strtok_r(NULL, ":", &save)) {
+		if (!strcmp(tok, "reverse"))
+			b->texp_flags |= DBR_TEXP_REVERSE;
+		else if (!strcmp(tok, "dynamic"))
+			b->texp_flags |= DBR_TEXP_DYNAMIC;
+		else
+			b->chunk_pages = parse_size(tok);
+	}
+	free(copy);
+	if (b->size % (b->chunk_pages * PAGE))
+		t_fail("size %llu is not a multiple of %u-page chunks",
+		       (unsigned long long)b->size, b->chunk_pages);
+
+	b->texp_fd = open_texp();
+	c.flags = b->texp_flags;
+	c.chunk_pages = b->chunk_pages;
+	c.nr_chunks = b->size / (b->chunk_pages * PAGE);
+	if (b->kind == EXP_BAR) {
+		c.bar_offset = o.bar_off;
+		if (!o.bar_file)
+			t_fail("bar: no --bar-file and no $DBR_P2P_BAR_FILE");
+		b->backing_fd = open(o.bar_file, O_RDONLY | O_CLOEXEC);
+		if (b->backing_fd < 0)
+			t_fail("open %s: %s", o.bar_file, strerror(errno));
+	}
+	if (ioctl(b->texp_fd, DBR_TEXP_IOC_CREATE, &c)) {
+		if (b->kind == EXP_BAR && errno == ENODEV)
+			t_skip("no ivshmem BAR (tests/vm/run --p2p-bar)");
+		t_fail("test exporter create: %s", strerror(errno));
+	}
+	b->fd = c.fd;
+	b->cpu = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      b->fd, 0);
+}
+
+static void buf_create(struct buf *b, const char *spec, uint64_t size)
+{
+	struct stat st;
+
+	*b = (struct buf){ .fd = -1, .memfd = -1, .drm_fd = -1, .texp_fd = -1,
+			   .backing_fd = -1, .size = size };
+	if (!spec || !size || size % PAGE)
+		t_fail("need --exporter and a --size in whole pages");
+	if (!strcmp(spec, "udmabuf")) {
+		b->kind = EXP_UDMABUF;
+		exp_udmabuf(b);
+	} else if (!strcmp(spec, "vgem")) {
+		b->kind = EXP_VGEM;
+		exp_vgem(b);
+	} else if (!strncmp(spec, "pages", 5) && (!spec[5] || spec[5] == ':')) {
+		b->kind = EXP_PAGES;
+		exp_texp(b, spec + 5);
+	} else if (!strncmp(spec, "bar", 3) && (!spec[3] || spec[3] == ':')) {
+		b->kind = EXP_BAR;
+		exp_texp(b, spec + 3);
+	} else {
+		t_fail("unknown exporter '%s'", spec);
+	}
+	if (b->cpu == MAP_FAILED)
+		t_fail("%s: mmap: %s", spec, strerror(errno));
+	if (fstat(b->fd, &st))
+		t_fail("fstat dma-buf: %s", strerror(errno));
+	b->ino = st.st_ino;
+}
+
+static void buf_free(struct buf *b)
+{
+	munmap(b->cpu, b->size);
+	close(b->fd);
+	if (b->memfd >= 0)
+		close(b->memfd);
+	if (b->drm_fd >= 0)
+		close(b->drm_fd);
+	if (b->texp_fd >= 0)
+		close(b->texp_fd);
+	if (b->backing_fd >= 0)
+		close(b->backing_fd);
+}
+
+/* Bracket CPU access through the dma-buf's own mapping. */
+static void buf_cpu(struct buf *b, bool start, bool write)
+{
+	struct dma_buf_sync s = {
+		.flags = (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
+			 (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
+	};
+
+	if (b->kind != EXP_UDMABUF && ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &s))
+		t_fail("DMA_BUF_IOCTL_SYNC: %s", strerror(errno));
+}
+
+/*
+ * The buffer's bytes as the memory holds them: the CPU mapping, or for the
+ * BAR the host-side backing file, read chunk by chunk (token chunk i lives
+ * in BAR chunk nr - 1 - i when reversed).
+ */
+static void buf_snapshot(struct buf *b, uint64_t *dst)
+{
+	uint64_t chunk = b->chunk_pages * PAGE, nr = b->size / (chunk ? chunk : 1);
+
+	if (b->kind != EXP_BAR) {
+		buf_cpu(b, true, false);
+		memcpy(dst, b->cpu, b->size);
+		buf_cpu(b, false, false);
+		return;
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t mem = b->texp_flags & DBR_TEXP_REVERSE ? nr - 1 - i : i;
+		off_t at = o.bar_off + mem * chunk;
+
+		if (pread(b->backing_fd, (char *)dst + i * chunk, chunk, at) !=
+		    (ssize_t)chunk)
+			t_fail("pread %s at %lld: %s", o.bar_file, (long long)at,
+			       strerror(errno));
+	}
+}
+
+/* ---- expected contents -------------------------------------------------- */
+
+enum { W_EXACT, W_OR_CANARY, W_ANY };
+
+/* What every 8-byte word of a buffer or file region should hold. */
+struct expect {
+	uint64_t *want;
+	uint8_t *mode;
+	size_t n;
+};
+
+static void expect_init(struct expect *e, uint64_t bytes)
+{
+	e->n = bytes / 8;
+	e->want = malloc(bytes + 8);
+	e->mode = calloc(e->n + 1, 1);
+	if (!e->want || !e->mode)
+		t_fail("out of memory for %llu bytes", (unsigned long long)bytes);
+}
+
+static void expect_free(struct expect *e)
+{
+	free(e->want);
+	free(e->mode);
+}
+
+static bool in_ranges(const struct range *r, unsigned int n, uint64_t off)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (off >= r[i].off && off < r[i].off + r[i].len)
+			return true;
+	return false;
+}
+
+/* The word at file offset @off of the data set @seed (holes per --zero/--data). */
+static uint64_t file_word(int seed, uint64_t off)
+{
+	if (o.ndata ? !in_ranges(o.data, o.ndata, off) :
+		      in_ranges(o.zero, o.nzero, off))
+		return 0;
+	return dbr_pat(seed, off);
+}
+
+static void describe(char *s, size_t n, uint64_t w)
+{
+	if (!w)
+		snprintf(s, n, "0");
+	else if (dbr_pat_seed(w) == DBR_PAT_CANARY)
+		snprintf(s, n, "%#llx (canary of buffer offset %#llx)",
+			 (unsigned long long)w, dbr_pat_off(w));
+	else
+		snprintf(s, n, "%#llx (seed %u offset %#llx)",
+			 (unsigned long long)w, dbr_pat_seed(w), dbr_pat_off(w));
+}
+
+/* Compare; print the first mismatch and how many. @base: offset of word 0. */
+static unsigned long expect_check(const struct expect *e, const uint64_t *got,
+				  uint64_t base, const char *what)
+{
+	unsigned long bad = 0;
+	char g[80], w[80];
+
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->mode[i] == W_ANY || got[i] == e->want[i])
+			continue;
+		if (e->mode[i] == W_OR_CANARY &&
+		    got[i] == dbr_pat(DBR_PAT_CANARY, i * 8))
+			continue;
+		if (!bad++) {
+			describe(g, sizeof(g), got[i]);
+			describe(w, sizeof(w), e->want[i]);
+			fprintf(stderr, "%s: first mismatch at offset %#llx: got %s, want %s%s\n",
+				what, (unsigned long long)(base + i * 8), g, w,
+				e->mode[i] == W_OR_CANARY ? " or the canary" : "");
+		}
+	}
+	if (bad)
+		fprintf(stderr, "%s: %lu of %zu words wrong\n", what, bad, e->n);
+	return bad;
+}
+
+/* ---- targets ----------------------------------------------------------- */
+
+static bool is_blk(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && S_ISBLK(st.st_mode);
+}
+
+static uint64_t fd_size(int fd)
+{
+	struct stat st;
+	uint64_t sz;
+
+	if (fstat(fd, &st))
+		t_fail("fstat: %s", strerror(errno));
+	if (!S_ISBLK(st.st_mode))
+		return st.st_size;
+	if (ioctl(fd, BLKGETSIZE64, &sz))
+		t_fail("BLKGETSIZE64: %s", strerror(errno));
+	return sz;
+}
+
+/* Plain reads of @path [off, off + len), O_DIRECT where the file allows. */
+static void file_read(const char *path, uint64_t off, uint64_t len, void *dst)
+{
+	const uint64_t step = 1 << 20;
+	int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	void *bounce;
+
+	if (fd < 0 && errno == EINVAL)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		t_fail("open %s: %s", path, strerror(errno));
+	if (posix_memalign(&bounce, PAGE, step))
+		t_fail("posix_memalign");
+	for (uint64_t done = 0; done < len;) {
+		uint64_t n = len - done < step ? len - done : step;
+		ssize_t r = pread(fd, bounce, n, off + done);
+
+		if (r < 0)
+			t_fail("pread %s at %llu: %s", path,
+			       (unsigned long long)(off + done), strerror(errno));
+		if (r == 0) {	/* past EOF: reads as zeros for the check */
+			memset((char *)dst + done, 0, len - done);
+			break;
+		}
+		memcpy((char *)dst + done, bounce, r);
+		done += r;
+	}
+	free(bounce);
+	close(fd);
+}
+
+/* token_io mkpattern FILE SEED OFF LEN */
+static int cmd_mkpattern(int argc, char **argv)
+{
+	const uint64_t step = 1 << 20;
+	uint64_t seed, off, len;
+	uint64_t *p;
+	int fd;
+
+	if (argc != 6)
+		t_fail("usage: token_io mkpattern FILE SEED OFF LEN");
+	seed = parse_size(argv[3]);
+	off = parse_size(argv[4]);
+	len = parse_size(argv[5]);
+	if (seed >= DBR_PAT_CANARY || (off | len) % 8)
+		t_fail("seed below %#x, offset and length multiples of 8",
+		       DBR_PAT_CANARY);
+	fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC |
+		  ((off | len) % 512 ? 0 : O_DIRECT), 0644);
+	if (fd < 0 && errno == EINVAL)
+		fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		t_fail("open %s: %s", argv[2], strerror(errno));
+	if (posix_memalign((void **)&p, PAGE, step))
+		t_fail("posix_memalign");
+	for (uint64_t done = 0; done < len; done += step) {
+		uint64_t n = len - done < step ? len - done : step;
+
+		for (uint64_t w = 0; w < n / 8; w++)
+			p[w] = dbr_pat(seed, off + done + w * 8);
+		if (pwrite(fd, p, n, off + done) != (ssize_t)n)
+			t_fail("pwrite %s: %s", argv[2], strerror(errno));
+	}
+	if (fsync(fd))
+		t_fail("fsync %s: %s", argv[2], strerror(errno));
+	close(fd);
+	free(p);
+	return T_EXIT_PASS;
+}
+
+/* ---- dmabridge ---------------------------------------------------------- */
+
+static int ctl_open(void)
+{
+	int fd = open("/dev/" DMABRIDGE_CTL_NAME, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		t_fail("open /dev/" DMABRIDGE_CTL_NAME ": %s", strerror(errno));
+	return fd;
+}
+
+static uint32_t token_create(int ctl, const struct buf *b, uint32_t flags)
+{
+	struct dmabridge_token_create c = { .dmabuf_fd = b->fd, .flags = flags };
+
+	if (ioctl(ctl, DMABRIDGE_IOC_TOKEN_CREATE, &c))
+		t_fail("TOKEN_CREATE: %s", strerror(errno));
+	if (c.size != b->size)
+		t_fail("token size %llu, dma-buf %llu",
+		       (unsigned long long)c.size, (unsigned long long)b->size);
+	return c.id;
+}
+
+static void token_destroy(int ctl, uint32_t id)
+{
+	struct dmabridge_token_destroy d = { .id = id };
+
+	if (ioctl(ctl, DMABRIDGE_IOC_TOKEN_DESTROY, &d))
+		t_fail("TOKEN_DESTROY %u: %s", id, strerror(errno));
+}
+
+static unsigned long ioc(bool is_read)
+{
+	return is_read ? DMABRIDGE_IOC_READ : DMABRIDGE_IOC_WRITE;
+}
+
+/* Distinct for distinct i (odd multiplier), never equal to user_data. */
+static uint64_t tag_of(uint64_t i)
+{
+	return 0x7a67000000000000ULL ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+/*
+ * A completion's tag (big_cqe[0]) must be its request's. A request refused
+ * before it was queued completes through io_uring's own error path, which
+ * leaves big_cqe[0] zero: accepted for errors only.
+ */
+static bool tag_ok(uint64_t got, uint64_t want, long long res)
+{
+	return got == want || (res < 0 && got == 0);
+}
+
+/* Bytes moved, or -errno. */
+static long long io_sync(int ctl, bool is_read, struct dmabridge_io *io)
+{
+	long r = ioctl(ctl, ioc(is_read), io);
+
+	return r < 0 ? -errno : r;
+}
+
+/* An SQE128/CQE32 ring for IORING_OP_URING_CMD on /dev/dmabridge. */
+struct aio {
+	struct io_uring ring;
+	unsigned int inflight;
+};
+
+static void aio_init(struct aio *a, unsigned int entries)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32,
+	};
+	int r = io_uring_queue_init_params(entries, &a->ring, &p);
+
+	if (r)
+		t_fail("io_uring_queue_init_params(%u, SQE128|CQE32): %s",
+		       entries, strerror(-r));
+	a->inflight = 0;
+}
+
+static void aio_queue(struct aio *a, int ctl, bool is_read,
+		      const struct dmabridge_io *io, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
+
+	if (!sqe)
+		t_fail("submission queue full");
+	/* prep_rw clears the fields; cmd_op shares a union with off */
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ctl, NULL, 0, 0);
+	sqe->cmd_op = ioc(is_read);
+	memcpy(sqe->cmd, io, sizeof(*io));
+	io_uring_sqe_set_data64(sqe, user_data);
+	a->inflight++;
+}
+
+static void aio_submit(struct aio *a)
+{
+	int r = io_uring_submit(&a->ring);
+
+	if (r < 0)
+		t_fail("io_uring_submit: %s", strerror(-r));
+}
+
+struct aio_done { uint64_t user_data, tag; long long res; };
+
+static struct aio_done aio_wait(struct aio *a)
+{
+	struct io_uring_cqe *cqe;
+	struct aio_done d;
+	int r;
+
+	do {
+		r = io_uring_wait_cqe(&a->ring, &cqe);
+	} while (r == -EINTR);
+	if (r)
+		t_fail("io_uring_wait_cqe: %s", strerror(-r));
+	d = (struct aio_done){ cqe->user_data, cqe->big_cqe[0], cqe->res };
+	io_uring_cqe_seen(&a->ring, cqe);
+	a->inflight--;
+	return d;
+}
+
+static struct dmabridge_io make_io(uint32_t token, int fd, const struct req *r,
+				   uint64_t tag)
+{
+	return (struct dmabridge_io){ .token = token, .fd = fd,
+		.token_offset = r->toff, .file_offset = r->foff,
+		.length = r->len, .tag = tag };
+}
+
+/*
+ * Run @n requests: one ioctl each, or through io_uring with up to @qd in
+ * flight. Every completion must carry its own user_data and tag, once.
+ */
+static void run_reqs(int ctl, bool is_read, uint32_t token, int fd,
+		     struct req *r, unsigned int n, unsigned int qd)
+{
+	struct dmabridge_io io;
+	unsigned int next = 0;
+	struct aio a;
+
+	for (unsigned int i = 0; i < n; i++)
+		r[i].res = LLONG_MIN;
+	if (!qd) {
+		for (unsigned int i = 0; i < n; i++) {
+			io = make_io(token, fd, &r[i], tag_of(i));
+			r[i].res = io_sync(ctl, is_read, &io);
+		}
+		return;
+	}
+	aio_init(&a, qd);
+	while (next < n || a.inflight) {
+		while (next < n && a.inflight < qd) {
+			io = make_io(token, fd, &r[next], tag_of(next));
+			aio_queue(&a, ctl, is_read, &io, next + 1);
+			next++;
+		}
+		aio_submit(&a);
+		do {
+			struct aio_done d = aio_wait(&a);
+			uint64_t i = d.user_data - 1;
+
+			if (d.user_data < 1 || i >= next)
+				t_fail("completion with user_data %llu: never submitted",
+				       (unsigned long long)d.user_data);
+			if (r[i].res != LLONG_MIN)
+				t_fail("request %llu completed twice",
+				       (unsigned long long)i);
+			if (!tag_ok(d.tag, tag_of(i), d.res))
+				t_fail("request %llu: tag %#llx, want %#llx (res %lld)",
+				       (unsigned long long)i,
+				       (unsigned long long)d.tag,
+				       (unsigned long long)tag_of(i), d.res);
+			r[i].res = d.res;
+		} while (a.inflight && io_uring_cq_ready(&a.ring));
+	}
+	io_uring_queue_exit(&a.ring);
+}
+
+/* ---- leak checks -------------------------------------------------------- */
+
+/*
+ * Devices attached to the dma-buf with inode @ino according to debugfs
+ * dma_buf/bufinfo ("Total N devices attached" after its object line); -1
+ * if it is not listed or there is no debugfs.
+ */
+static int bufinfo_attached(unsigned long ino)
+{
+	FILE *f = fopen(BUFINFO, "r");
+	char line[512], name[64];
+	unsigned long size, i;
+	unsigned int fl, mode;
+	bool ours = false;
+	long count;
+	int n = -1, t;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lu %x %x %ld %63s %lu", &size, &fl, &mode,
+			   &count, name, &i) == 6)
+			ours = i == ino;
+		else if (ours && sscanf(line, "Total %d devices attached", &t) == 1) {
+			n = t;
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+struct leak_base { long long swiotlb, attaches, detaches, maps, unmaps; };
+
+static void leak_snapshot(struct leak_base *l)
+{
+	l->swiotlb = t_read_counter(SWIOTLB_USED);
+	l->attaches = t_read_counter(TEXP_DEBUGFS "attaches");
+	l->detaches = t_read_counter(TEXP_DEBUGFS "detaches");
+	l->maps = t_read_counter(TEXP_DEBUGFS "maps");
+	l->unmaps = t_read_counter(TEXP_DEBUGFS "unmaps");
+}
+
+/*
+ * After teardown: the buffer has no attachment, the test exporter saw as
+ * many detaches and unmaps as attaches and maps since @base, and swiotlb
+ * holds no more slots than before. Waits up to @secs for asynchronous
+ * teardown (io_uring's exit work). Returns a description of what is left,
+ * NULL if nothing.
+ */
+static const char *leak_left(const struct buf *b, const struct leak_base *base,
+			     double secs)
+{
+	static char why[160];
+	double end = now() + secs;
+	struct leak_base l;
+	int att;
+
+	for (;;) {
+		leak_snapshot(&l);
+		att = bufinfo_attached(b->ino);
+		if (att > 0)
+			snprintf(why, sizeof(why), "%d device(s) still attached (" BUFINFO ")", att);
+		else if (b->kind >= EXP_PAGES &&
+			 l.attaches - base->attaches != l.detaches - base->detaches)
+			snprintf(why, sizeof(why), "test exporter: %lld attaches, %lld detaches",
+				 l.attaches - base->attaches, l.detaches - base->detaches);
+		else if (b->kind >= EXP_PAGES &&
+			 l.maps - base->maps != l.unmaps - base->unmaps)
+			snprintf(why, sizeof(why), "test exporter: %lld maps, %lld unmaps",
+				 l.maps - base->maps, l.unmaps - base->unmaps);
+		else if (base->swiotlb >= 0 && l.swiotlb > base->swiotlb)
+			snprintf(why, sizeof(why), "swiotlb: %lld slots used, %lld before",
+				 l.swiotlb, base->swiotlb);
+		else
+			return NULL;
+		if (now() > end)
+			return why;
+		usleep(100000);
+	}
+}
+
+/* ---- io ----------------------------------------------------------------- */
+
+static bool accepted(long long res, long long want_bytes)
+{
+	if (res >= 0)
+		return o.accept_ok && res == want_bytes;
+	for (unsigned int i = 0; i < o.naccept; i++)
+		if (-res == o.accept[i])
+			return true;
+	return false;
+}
+
+static void expect_str(char *s, size_t n)
+{
+	int k = snprintf(s, n, "%s", o.accept_ok ? "success" : "");
+
+	for (unsigned int i = 0; i < o.naccept; i++)
+		k += snprintf(s + k, n - k, "%s%s", k ? " or " : "",
+			      errname(o.accept[i]));
+}
+
+/*
+ * One READ's range in the token buffer: the file's bytes up to the count it
+ * returned, anything after that (the rest of a block at end of file); for an
+ * accepted failure (@loose: maybe moved, maybe not) the file's bytes or the
+ * canary.
+ */
+static void expect_read(struct expect *e, const struct req *r, uint64_t bytes,
+			bool loose)
+{
+	for (uint64_t k = 0; k < r->len; k += 8) {
+		size_t w = (r->toff + k) / 8;
+
+		e->want[w] = file_word(o.seed, r->foff + k);
+		e->mode[w] = loose ? W_OR_CANARY : k < bytes ? W_EXACT : W_ANY;
+	}
+}
+
+/* Load @img into the buffer; with @seed >= 0 first put that data set's
+ * words in the requests' token ranges (the sources of a WRITE). */
+static void buf_load(struct buf *b, uint64_t *img, int seed)
+{
+	for (unsigned int i = 0; seed >= 0 && i < o.nreqs; i++)
+		for (uint64_t k = 0; k < o.reqs[i].len; k += 8)
+			img[(o.reqs[i].toff + k) / 8] =
+				dbr_pat(seed, o.reqs[i].foff + k);
+	buf_cpu(b, true, true);
+	memcpy(b->cpu, img, b->size);
+	buf_cpu(b, false, true);
+}
+
+static int cmd_io(void)
+{
+	int fd, ctl, flags = o.is_read ? O_RDONLY : O_RDWR | O_CREAT;
+	struct leak_base base;
+	unsigned long bad = 0;
+	unsigned int nok = 0;
+	uint64_t fsize, *got;
+	struct expect tok;
+	struct buf b;
+	uint32_t id;
+	char exp[64];
+
+	if (!o.file || !o.have_dir || o.seed < 0 || !o.nreqs)
+		t_fail("io needs --file, --dir, --seed and --req");
+	phase("start");
+	buf_create(&b, o.exporter, o.size);
+	phase("create");
+	for (unsigned int i = 0; i < o.nreqs; i++)
+		if (o.reqs[i].toff + o.reqs[i].len > b.size || o.reqs[i].toff % 8 ||
+		    o.reqs[i].foff % 8 || o.reqs[i].len % 8)
+			t_fail("request %u: the token range must be 8-byte aligned "
+			       "and inside the buffer (use errnos for bad ones)", i);
+	fd = open(o.file, flags | O_CLOEXEC, 0644);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	fsize = fd_size(fd);
+
+	/* Canary everywhere; a WRITE's source ranges carry its data. */
+	expect_init(&tok, b.size);
+	for (size_t w = 0; w < tok.n; w++)
+		tok.want[w] = dbr_pat(DBR_PAT_CANARY, w * 8);
+	if (o.is_read)
+		buf_load(&b, tok.want, -1);
+	else
+		buf_load(&b, tok.want, o.single ? o.seed : o.seed | 0x8000);
+
+	phase("fill");
+	leak_snapshot(&base);
+	ctl = ctl_open();
+	id = token_create(ctl, &b, o.is_read ? DMABRIDGE_TOKEN_READ :
+			  DMABRIDGE_TOKEN_WRITE);
+	if (!o.is_read && !o.single) {
+		/*
+		 * A first pass with other data maps the token; then the CPU
+		 * writes the real data. Under swiotlb=force the device reads
+		 * the bounce slots filled when the token was mapped, so only
+		 * the per-I/O dma_sync_single_for_device() gets the second
+		 * pass's data to the file.
+		 */
+		run_reqs(ctl, false, id, fd, o.reqs, o.nreqs, o.qd);
+		for (unsigned int i = 0; i < o.nreqs; i++)
+			if (o.reqs[i].res != (long long)o.reqs[i].len && o.accept_ok)
+				t_fail("first WRITE pass, request %u: %lld", i,
+				       o.reqs[i].res);
+		buf_load(&b, tok.want, o.seed);
+	}
+	if (o.move) {
+		/* map, invalidate through the exporter, and remap on next use */
+		struct dbr_texp_move m = { .fd = b.fd };
+
+		if (b.kind < EXP_PAGES)
+			t_fail("--move needs a test exporter buffer");
+		run_reqs(ctl, o.is_read, id, fd, o.reqs, 1, 0);
+		if (ioctl(b.texp_fd, DBR_TEXP_IOC_MOVE, &m))
+			t_fail("DBR_TEXP_IOC_MOVE: %s", strerror(errno));
+	}
+	run_reqs(ctl, o.is_read, id, fd, o.reqs, o.nreqs, o.qd);
+	phase("requests");
+
+	/* Every outcome must be the expected byte count or an accepted errno. */
+	expect_str(exp, sizeof(exp));
+	for (unsigned int i = 0; i < o.nreqs; i++) {
+		struct req *r = &o.reqs[i];
+		long long want = r->len;
+
+		if (o.is_read)
+			want = r->foff >= fsize ? 0 : fsize - r->foff < r->len ?
+			       (long long)(fsize - r->foff) : (long long)r->len;
+		if (!accepted(r->res, want)) {
+			fprintf(stderr, "FAIL: %s request %u (foff %#llx toff %#llx len %#llx): "
+				"got %lld%s%s, want %s (%lld bytes)\n",
+				o.is_read ? "READ" : "WRITE", i,
+				(unsigned long long)r->foff, (unsigned long long)r->toff,
+				(unsigned long long)r->len, r->res,
+				r->res < 0 ? " " : "", r->res < 0 ? errname(-r->res) : "",
+				exp, want);
+			bad++;
+			continue;
+		}
+		nok += r->res >= 0;
+		if (o.is_read)
+			expect_read(&tok, r, r->res >= 0 ? (uint64_t)r->res : r->len,
+				    r->res < 0);
+	}
+
+	/* The buffer: reads changed exactly their bytes, writes nothing. */
+	got = malloc(b.size);
+	buf_snapshot(&b, got);
+	phase("snapshot");
+	bad += !!expect_check(&tok, got, 0, "dma-buf");
+	free(got);
+	phase("verify");
+
+	/*
+	 * The file, read back on its own: the written ranges, and with
+	 * --base-seed the rest as before (all of a regular file; of a block
+	 * device, up to the end of the last request).
+	 */
+	if (!o.is_read) {
+		uint64_t end = 0, old_end = fsize;
+		struct expect f;
+
+		for (unsigned int i = 0; i < o.nreqs; i++)
+			if (o.reqs[i].foff + o.reqs[i].len > end)
+				end = o.reqs[i].foff + o.reqs[i].len;
+		if (is_blk(fd))
+			old_end = end;
+		else if (o.base_seed >= 0 && fsize > end)
+			end = fsize;
+		expect_init(&f, end);
+		for (size_t w = 0; w < f.n; w++) {
+			bool old = o.base_seed >= 0 && w * 8 < old_end;
+
+			f.want[w] = old ? file_word(o.base_seed, w * 8) : 0;
+			f.mode[w] = old ? W_EXACT : W_ANY;
+		}
+		for (unsigned int i = 0; i < o.nreqs; i++) {
+			struct req *r = &o.reqs[i];
+
+			for (uint64_t k = 0; k < r->len; k += 8) {
+				f.want[(r->foff + k) / 8] = dbr_pat(o.seed, r->foff + k);
+				f.mode[(r->foff + k) / 8] = r->res >= 0 ? W_EXACT : W_ANY;
+			}
+		}
+		got = malloc(end + 8);
+		file_read(o.file, 0, end, got);
+		bad += !!expect_check(&f, got, 0, o.file);
+		free(got);
+		expect_free(&f);
+		phase("file");
+	}
+
+	if (o.check_detach && nok && bufinfo_attached(b.ino) < 1)
+		t_fail("no attachment listed in " BUFINFO " while the token is "
+		       "mapped (%d): the leak check would prove nothing",
+		       bufinfo_attached(b.ino));
+	if (o.close_ctx)
+		close(ctl);
+	else
+		token_destroy(ctl, id);
+	if (o.check_detach) {
+		const char *left = leak_left(&b, &base, 10);
+
+		if (left) {
+			fprintf(stderr, "FAIL: after %s: %s\n", o.close_ctx ?
+				"close() of the context" : "TOKEN_DESTROY", left);
+			bad++;
+		}
+	}
+	if (!o.close_ctx)
+		close(ctl);
+	expect_free(&tok);
+	buf_free(&b);
+	close(fd);
+	if (bad)
+		t_fail("%s %s via %s: %lu problem(s)", o.is_read ? "read" : "write",
+		       o.file, o.exporter, bad);
+	printf("ok: %s %s %s: %u request(s) %s, %u moved data, every byte "
+	       "checked%s\n", o.exporter, o.is_read ? "<-" : "->", o.file,
+	       o.nreqs, o.qd ? "via io_uring" : "via ioctl", nok,
+	       o.check_detach ? ", nothing left attached" : "");
+	return T_EXIT_PASS;
+}
+
+/* ---- errnos ------------------------------------------------------------- */
+
+static unsigned int nfail;
+
+/* One request, sync or through the ring; returns bytes or -errno. */
+static long long io_one(int ctl, bool is_read, struct dmabridge_io *io)
+{
+	struct aio_done d;
+	struct aio a;
+
+	if (!o.qd)
+		return io_sync(ctl, is_read, io);
+	aio_init(&a, 4);
+	aio_queue(&a, ctl, is_read, io, 77);
+	aio_submit(&a);
+	d = aio_wait(&a);
+	io_uring_queue_exit(&a.ring);
+	if (d.user_data != 77 || !tag_ok(d.tag, io->tag, d.res))
+		t_fail("completion user_data %llu tag %#llx, want 77 and %#llx",
+		       (unsigned long long)d.user_data, (unsigned long long)d.tag,
+		       (unsigned long long)io->tag);
+	return d.res;
+}
+
+static void expect_io(const char *what, int ctl, bool is_read,
+		      struct dmabridge_io io, int want)
+{
+	long long r;
+
+	io.tag = 0x5eed0000 + nfail;
+	r = io_one(ctl, is_read, &io);
+	if (want ? r == -want : r == (long long)io.length) {
+		printf("ok: %-44s %s\n", what, want ? errname(want) : "success");
+		return;
+	}
+	printf("FAIL: %-42s got %s%s, want %s\n", what,
+	       r < 0 ? errname(-r) : "", r < 0 ? "" : "success",
+	       want ? errname(want) : "success");
+	nfail++;
+}
+
+static void snapshot_file(const char *path, void *dst, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(dst, 0, len);
+	if (fd < 0 || pread(fd, dst, len, 0) < 0)
+		t_fail("read %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static int cmd_errnos(void)
+{
+	uint32_t rw, r, w, gone;
+	int ctl, frw, fro, fwo, pipefd[2], null, closed;
+	struct dmabridge_io io, base;
+	char before[8192], after[8192], what[96];
+	struct expect tok;
+	uint64_t *got;
+	struct buf b;
+
+	if (!o.file)
+		t_fail("errnos needs --file (on a dmabridge disk)");
+	buf_create(&b, o.exporter, o.size ? o.size : 1 << 20);
+	expect_init(&tok, b.size);
+	for (size_t i = 0; i < tok.n; i++)
+		tok.want[i] = dbr_pat(DBR_PAT_CANARY, i * 8);
+	buf_cpu(&b, true, true);
+	memcpy(b.cpu, tok.want, b.size);
+	buf_cpu(&b, false, true);
+	ctl = ctl_open();
+	rw = token_create(ctl, &b, DMABRIDGE_TOKEN_READ | DMABRIDGE_TOKEN_WRITE);
+	r = token_create(ctl, &b, DMABRIDGE_TOKEN_READ);
+	w = token_create(ctl, &b, DMABRIDGE_TOKEN_WRITE);
+	frw = open(o.file, O_RDWR | O_CLOEXEC);
+	fro = open(o.file, O_RDONLY | O_CLOEXEC);
+	fwo = open(o.file, O_WRONLY | O_CLOEXEC);
+	if (frw < 0 || fro < 0 || fwo < 0 || pipe(pipefd))
+		t_fail("open %s: %s", o.file, strerror(errno));
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* a descriptor number that is certainly closed */
+	closed = dup2(frw, 900);
+	close(closed);
+	snapshot_file(o.file, before, sizeof(before));
+
+	/* The valid request works, or the table below proves nothing. */
+	base = (struct dmabridge_io){ .token = rw, .fd = frw,
+		.token_offset = b.size - 8192, .length = 4096 };
+	expect_io("valid READ (sanity)", ctl, true, base, 0);
+	/* its bytes are whatever the file holds: not checked here */
+	for (uint64_t k = 0; k < 4096; k += 8)
+		tok.mode[(b.size - 8192 + k) / 8] = W_ANY;
+	if (nfail)
+		t_fail("the valid request failed: fix that first");
+
+	io = base; io.token_offset = 256;
+	expect_io("token offset not LBA aligned", ctl, true, io, EINVAL);
+	io = base; io.file_offset = 256;
+	expect_io("file offset not LBA aligned", ctl, true, io, EINVAL);
+	io = base; io.length = 4096 + 256;
+	expect_io("length not LBA aligned", ctl, true, io, EINVAL);
+	io = base; io.length = 0;
+	expect_io("length 0", ctl, true, io, EINVAL);
+	io = base; io.length = (uint64_t)DMABRIDGE_IO_MAX_LEN + 4096;
+	expect_io("length above DMABRIDGE_IO_MAX_LEN", ctl, true, io, EINVAL);
+	io = base; io.flags = 1;
+	expect_io("flags bit 0", ctl, true, io, EINVAL);
+	io = base; io.flags = 1U << 31;
+	expect_io("flags bit 31", ctl, false, io, EINVAL);
+	io = base; io.reserved0 = 1;
+	expect_io("reserved0", ctl, true, io, EINVAL);
+	io = base; io.reserved[0] = 1;
+	expect_io("reserved[0]", ctl, true, io, EINVAL);
+	io = base; io.reserved[1] = 1 << 20;
+	expect_io("reserved[1]", ctl, false, io, EINVAL);
+
+	io = base; io.token_offset = b.size;
+	expect_io("token offset at the end of the token", ctl, true, io, ERANGE);
+	io = base; io.token_offset = b.size - 4096; io.length = 8192;
+	expect_io("range crossing the end of the token", ctl, true, io, ERANGE);
+	io = base; io.token_offset = -4096ULL;
+	expect_io("token offset near 2^64 (overflow)", ctl, true, io, ERANGE);
+	io = base; io.token_offset = b.size - 4096; io.length = 8192;
+	expect_io("WRITE crossing the end of the token", ctl, false, io, ERANGE);
+
+	io = base; io.token = 0x7fffffff;
+	expect_io("unknown token", ctl, true, io, ENOENT);
+	io = base; io.token = 0;
+	expect_io("token 0", ctl, true, io, ENOENT);
+	gone = token_create(ctl, &b, DMABRIDGE_TOKEN_READ | DMABRIDGE_TOKEN_WRITE);
+	io = base; io.token = gone;
+	expect_io("token before destroy (sanity)", ctl, true, io, 0);
+	token_destroy(ctl, gone);
+	expect_io("destroyed token, READ", ctl, true, io, ENOENT);
+	expect_io("destroyed token, WRITE", ctl, false, io, ENOENT);
+
+	io = base; io.fd = closed;
+	expect_io("closed fd", ctl, true, io, EBADF);
+	io = base; io.fd = -1;
+	expect_io("fd -1", ctl, true, io, EBADF);
+	io = base; io.fd = fro;
+	expect_io("WRITE to an O_RDONLY fd", ctl, false, io, EBADF);
+	io = base; io.fd = fwo;
+	expect_io("READ from an O_WRONLY fd", ctl, true, io, EBADF);
+	io = base; io.token = r;
+	expect_io("WRITE from a READ-only token", ctl, false, io, EBADF);
+	io = base; io.token = w;
+	expect_io("READ into a WRITE-only token", ctl, true, io, EBADF);
+
+	io = base; io.fd = pipefd[0];
+	expect_io("READ from a pipe", ctl, true, io, EXDEV);
+	io = base; io.fd = null;
+	expect_io("READ from /dev/null", ctl, true, io, EXDEV);
+	for (unsigned int i = 0; i < o.nxdev; i++) {
+		char xb[8192], xa[8192];
+		int x = open(o.xdev[i], O_RDWR | O_CLOEXEC);
+
+		if (x < 0)
+			t_fail("open %s: %s", o.xdev[i], strerror(errno));
+		snapshot_file(o.xdev[i], xb, sizeof(xb));
+		io = base; io.fd = x;
+		snprintf(what, sizeof(what), "READ from %s", o.xdev[i]);
+		expect_io(what, ctl, true, io, EXDEV);
+		snprintf(what, sizeof(what), "WRITE to %s", o.xdev[i]);
+		expect_io(what, ctl, false, io, EXDEV);
+		close(x);
+		snapshot_file(o.xdev[i], xa, sizeof(xa));
+		if (memcmp(xb, xa, sizeof(xa))) {
+			printf("FAIL: %s changed by a failed WRITE\n", o.xdev[i]);
+			nfail++;
+		}
+	}
+
+	/* Nothing the failed requests named was touched. */
+	snapshot_file(o.file, after, sizeof(after));
+	if (memcmp(before, after, sizeof(after))) {
+		printf("FAIL: %s changed by failed WRITEs\n", o.file);
+		nfail++;
+	}
+	got = malloc(b.size);
+	buf_snapshot(&b, got);
+	if (expect_check(&tok, got, 0, "dma-buf after failed requests"))
+		nfail++;
+	free(got);
+	expect_free(&tok);
+	close(ctl);
+	buf_free(&b);
+	if (nfail)
+		t_fail("%u errno check(s) failed (%s)", nfail,
+		       o.qd ? "io_uring" : "ioctl");
+	printf("ok: every errno (%s, %s)\n", o.qd ? "io_uring" : "ioctl",
+	       o.exporter);
+	return T_EXIT_PASS;
+}
+
+/* ---- kill --------------------------------------------------------------- */
+
+/* The child: @qd reads always in flight on one token until it is killed. */
+static void kill_child(struct buf *b, int fd, uint64_t span, int ready)
+{
+	unsigned int slots = b->size / o.len, qd = o.qd;
+	uint64_t issued = 0, completed = 0;
+	int ctl = ctl_open();
+	uint32_t id = token_create(ctl, b, DMABRIDGE_TOKEN_READ);
+	struct aio a;
+
+	aio_init(&a, qd);
+	for (;;) {
+		while (a.inflight < qd) {
+			struct req r = { .foff = issued * o.len % span,
+					 .toff = issued % slots * o.len,
+					 .len = o.len };
+			struct dmabridge_io io = make_io(id, fd, &r, tag_of(issued));
+
+			aio_queue(&a, ctl, true, &io, ++issued);
+		}
+		aio_submit(&a);
+		do {
+			struct aio_done d = aio_wait(&a);
+
+			if (d.res != (long long)o.len) {
+				fprintf(stderr, "child: request %llu: %lld (%s)\n",
+					(unsigned long long)d.user_data, d.res,
+					d.res < 0 ? errname(-d.res) : "short");
+				_exit(3);
+			}
+			/* a full queue's worth done: the path works, kill me */
+			if (++completed == qd && write(ready, "r", 1) != 1)
+				_exit(4);
+		} while (io_uring_cq_ready(&a.ring));
+	}
+}
+
+static int cmd_kill(void)
+{
+	int fd, pipefd[2], status;
+	struct leak_base base;
+	struct pollfd pfd;
+	const char *left;
+	struct buf b;
+	uint64_t span;
+	double t;
+	pid_t pid;
+	char c;
+
+	if (!o.file || !o.len || !o.qd)
+		t_fail("kill needs --file, --len and --async QD");
+	buf_create(&b, o.exporter, o.size ? o.size : o.qd * o.len);
+	if (b.size < o.len)
+		t_fail("buffer smaller than one request");
+	fd = open(o.file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	span = o.span ? o.span : fd_size(fd) / o.len * o.len;
+	if (span < o.len)
+		t_fail("%s is smaller than one request", o.file);
+	leak_snapshot(&base);
+	if (pipe(pipefd))
+		t_fail("pipe: %s", strerror(errno));
+
+	/* The parent keeps its own dma-buf fd: the buffer outlives the child. */
+	pid = fork();
+	if (pid < 0)
+		t_fail("fork: %s", strerror(errno));
+	if (!pid) {
+		close(pipefd[0]);
+		kill_child(&b, fd, span, pipefd[1]);
+	}
+	close(pipefd[1]);
+	pfd = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
+	if (poll(&pfd, 1, 180000) != 1 || read(pipefd[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		t_fail("child never got %u requests done (status %#x)", o.qd, status);
+	}
+	usleep(50000);	/* well inside the stream of requests */
+	if (waitpid(pid, &status, WNOHANG))
+		t_fail("child ended on its own (status %#x)", status);
+	if (bufinfo_attached(b.ino) < 1)
+		t_fail("the child's token shows no attachment in " BUFINFO);
+	kill(pid, SIGKILL);
+	t = now();
+	while (!waitpid(pid, &status, WNOHANG)) {
+		if (now() - t > 120)
+			t_fail("child not reaped 120 s after SIGKILL: a hang");
+		usleep(20000);
+	}
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		t_fail("child status %#x, want killed by SIGKILL", status);
+	printf("ok: child with %u requests in flight killed, reaped in %.2f s\n",
+	       o.qd, now() - t);
+
+	left = leak_left(&b, &base, 60);
+	if (left)
+		t_fail("60 s after the kill: %s", left);
+	printf("ok: nothing left attached (%s)%s\n", o.exporter,
+	       base.swiotlb >= 0 ? ", swiotlb back to its baseline" : "");
+	close(fd);
+	buf_free(&b);
+	return T_EXIT_PASS;
+}
+
+/* ---- bench -------------------------------------------------------------- */
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t xorshift(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Next file offset: random LEN-aligned within the span, or sequential. */
+static uint64_t bench_next(uint64_t span, uint64_t *seq)
+{
+	uint64_t off = *seq;
+
+	if (o.random)
+		return xorshift() % (span / o.len) * o.len;
+	*seq = (*seq + o.len) % span;
+	return off;
+}
+
+/*
+ * QD requests always in flight, each in its own token slot (user_data =
+ * slot), for --ramp + --runtime seconds; counts only after the ramp.
+ */
+static int cmd_bench(void)
+{
+	unsigned int qd = o.qd ? o.qd : 1;
+	uint64_t span, seq = 0, ios = 0, bytes = 0;
+	double start, stop, from, secs;
+	bool ramping = o.ramp > 0;
+	struct dmabridge_io io;
+	struct req r;
+	struct aio a;
+	struct buf b;
+	uint32_t id;
+	int fd, ctl;
+
+	if (!o.file || !o.len || o.runtime <= 0)
+		t_fail("bench needs --file, --len and --runtime");
+	/* default: QD slots, rounded up to whole MiB for the chunked shapes */
+	buf_create(&b, o.exporter, o.size ? o.size :
+		   (qd * o.len + (1 << 20) - 1) & ~((1ULL << 20) - 1));
+	if (b.size < (uint64_t)qd * o.len)
+		t_fail("buffer smaller than QD x len");
+	fd = open(o.file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	span = (o.span ? o.span : fd_size(fd)) / o.len * o.len;
+	ctl = ctl_open();
+	id = token_create(ctl, &b, DMABRIDGE_TOKEN_READ);
+	aio_init(&a, qd);
+
+	start = from = now();
+	stop = start + o.ramp + o.runtime;
+	for (unsigned int slot = 0; slot < qd; slot++) {
+		r = (struct req){ .foff = bench_next(span, &seq),
+				  .toff = slot * o.len, .len = o.len };
+		io = make_io(id, fd, &r, slot);
+		aio_queue(&a, ctl, true, &io, slot);
+	}
+	while (a.inflight) {
+		aio_submit(&a);
+		do {
+			struct aio_done d = aio_wait(&a);
+			double t = now();
+
+			if (d.res != (long long)o.len)
+				t_fail("bench request: %lld (%s)", d.res,
+				       d.res < 0 ? errname(-d.res) : "short");
+			if (ramping && t >= start + o.ramp) {
+				ramping = false;
+				from = t;
+				ios = bytes = 0;
+			}
+			ios++;
+			bytes += d.res;
+			if (t < stop) {		/* the slot goes out again */
+				r = (struct req){ .foff = bench_next(span, &seq),
+					.toff = d.user_data * o.len, .len = o.len };
+				io = make_io(id, fd, &r, d.user_data);
+				aio_queue(&a, ctl, true, &io, d.user_data);
+			}
+		} while (a.inflight && io_uring_cq_ready(&a.ring));
+	}
+	secs = now() - from;
+	printf("BENCH exporter=%s file=%s bs=%llu qd=%u pattern=%s ios=%llu "
+	       "secs=%.2f iops=%.0f mibps=%.1f\n", o.exporter, o.file,
+	       (unsigned long long)o.len, qd, o.random ? "random" : "sequential",
+	       (unsigned long long)ios, secs, ios / secs,
+	       bytes / secs / (1 << 20));
+	io_uring_queue_exit(&a.ring);
+	close(ctl);
+	close(fd);
+	buf_free(&b);
+	return T_EXIT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "mkpattern"))
+		return cmd_mkpattern(argc, argv);
+	parse_opts(argc - 1, argv + 1);
+	if (!strcmp(cmd, "io"))
+		return cmd_io();
+	if (!strcmp(cmd, "errnos"))
+		return cmd_errnos();
+	if (!strcmp(cmd, "kill"))
+		return cmd_kill();
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench();
+	t_fail("usage: token_io mkpattern|io|errnos|kill|bench ... (see token_io.c)");
+}
