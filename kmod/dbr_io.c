@@ -447,8 +447,7 @@ struct dbr_io_req {
 	struct io_uring_cmd	*ucmd;
 };
 
-static int dbr_io_check(const struct dmabridge_io *io, struct dbr_token *tok,
-			u32 lbs_shift)
+static int dbr_io_check(const struct dmabridge_io *io, u32 lbs_shift)
 {
 	u64 mask = (1ULL << lbs_shift) - 1;
 
@@ -456,10 +455,14 @@ static int dbr_io_check(const struct dmabridge_io *io, struct dbr_token *tok,
 		return -EINVAL;
 	if (io->file_offset > LLONG_MAX - io->length)
 		return -EINVAL;
-	if (io->token_offset >= tok->size ||
-	    io->length > tok->size - io->token_offset)
-		return -ERANGE;
 	return 0;
+}
+
+static bool dbr_io_in_token(const struct dmabridge_io *io,
+			    const struct dbr_token *tok)
+{
+	return io->token_offset < tok->size &&
+	       io->length <= tok->size - io->token_offset;
 }
 
 static void dbr_io_account(struct dbr_token_dev *tdev, long ret, bool is_read)
@@ -492,10 +495,15 @@ static int dbr_io_req_init(struct dbr_io_req *r, struct dbr_ctx *ctx,
 	r->tok = dbr_ctx_token_get(ctx, io->token);
 	if (!r->tok)
 		return -ENOENT;
+	/* the token alone decides this one, whatever the target */
+	if (!dbr_io_in_token(io, r->tok)) {
+		ret = -ERANGE;
+		goto put_token;
+	}
 	ret = dbr_io_target_get(&r->t, io->fd, is_read);
 	if (ret)
 		goto put_token;
-	ret = dbr_io_check(io, r->tok, r->t.lbs_shift);
+	ret = dbr_io_check(io, r->t.lbs_shift);
 	if (ret) {
 		dbr_io_account(r->t.tdev, ret, is_read);
 		goto put_target;
