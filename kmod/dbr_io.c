@@ -556,21 +556,32 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
 }
 
 /*
- * The chunk's direct-I/O call returned @ret (all its commands completed):
- * give the range back to the CPU, release the mapping, check coverage.
- * Return the chunk's bytes or -errno.
+ * The chunk's commands completed (or were never issued): give the range back
+ * to the CPU and drop the mapping reference. Any context, so the async path
+ * calls it from the kiocb completion: an invalidated mapping drains, and its
+ * remap can go on, without waiting for the submitter's task to run.
  */
-static ssize_t dbr_io_chunk_finish(struct dbr_io_req *r, ssize_t ret)
+static void dbr_io_chunk_release(struct dbr_io_req *r)
 {
 	enum dma_data_direction dir = r->is_read ? DMA_FROM_DEVICE :
 						   DMA_TO_DEVICE;
 	struct dbr_io_chunk *c = r->c;
-	unsigned long s, e;
-	int err;
 
 	dbr_token_sync_for_cpu(c->map, c->tok_off, c->len, dir);
 	dbr_token_map_put(c->map);
 	c->map = NULL;
+}
+
+/*
+ * The chunk's direct-I/O call returned @ret and dbr_io_chunk_release() ran:
+ * check coverage. Return the chunk's bytes or -errno.
+ */
+static ssize_t dbr_io_chunk_finish(struct dbr_io_req *r, ssize_t ret)
+{
+	struct dbr_io_chunk *c = r->c;
+	unsigned long s, e;
+	int err;
+
 	if (ret <= 0)
 		return ret;
 	if (!r->is_read) {
@@ -629,6 +640,7 @@ long dbr_io_execute(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		    bool is_read)
 {
 	struct dbr_io_req r;
+	ssize_t ret;
 	long res;
 	int nr;
 
@@ -641,8 +653,9 @@ long dbr_io_execute(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 			res = nr;
 			break;
 		}
-	} while (dbr_io_advance(&r, dbr_io_chunk_finish(&r,
-			dbr_io_call(&r, nr, NULL, false)), &res));
+		ret = dbr_io_call(&r, nr, NULL, false);
+		dbr_io_chunk_release(&r);
+	} while (dbr_io_advance(&r, dbr_io_chunk_finish(&r, ret), &res));
 	dbr_io_req_release(&r, res);
 	return res;
 }
@@ -686,6 +699,7 @@ static long dbr_io_async_step(struct dbr_io_req *r, bool nowait)
 		ret = dbr_io_call(r, nr, dbr_io_kiocb_complete, nowait);
 		if (ret == -EIOCBQUEUED)
 			return ret;
+		dbr_io_chunk_release(r);
 		ret = dbr_io_chunk_finish(r, ret);
 		if (ret == -EAGAIN && nowait)
 			return ret;
@@ -706,11 +720,12 @@ static void dbr_io_task_done(struct io_uring_cmd *ucmd, unsigned int flags)
 	dbr_io_async_end(r, res, flags);
 }
 
-/* Bio completion context: finish in the submitter's task. */
+/* Bio completion context: release the mapping, finish in the submitter. */
 static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret)
 {
 	struct dbr_io_req *r = container_of(kiocb, struct dbr_io_req, kiocb);
 
+	dbr_io_chunk_release(r);
 	r->res = ret;
 	io_uring_cmd_complete_in_task(r->ucmd, dbr_io_task_done);
 }

@@ -615,10 +615,27 @@ static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
 	if (IS_ERR(att))
 		return PTR_ERR(att);
 
-	ret = dma_resv_lock_interruptible(resv, NULL);
-	if (ret)
-		return ret;
-	map = rcu_dereference_protected(att->cur, dma_resv_held(resv));
+	for (;;) {
+		ret = dma_resv_lock_interruptible(resv, NULL);
+		if (ret)
+			return ret;
+		map = rcu_dereference_protected(att->cur, dma_resv_held(resv));
+		if (map || !atomic_read(&att->maps_live))
+			break;
+		dma_resv_unlock(resv);
+		/*
+		 * An invalidated mapping is drained but not unmapped yet.
+		 * Its unmap may still write to the memory (swiotlb copies
+		 * its bounce slots back for a device-writable mapping), so
+		 * it must land before a new mapping's DMA does. Its requests
+		 * release it from their completion, never from a task that
+		 * could be waiting here.
+		 */
+		ret = wait_var_event_interruptible(&att->maps_live,
+					!atomic_read(&att->maps_live));
+		if (ret)
+			return ret;
+	}
 	if (!map) {
 		ret = dbr_map_create(att, &map);
 		if (!ret)
