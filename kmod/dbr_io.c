@@ -710,9 +710,15 @@ static long dbr_io_async_step(struct dbr_io_req *r, bool nowait)
 static void dbr_io_task_done(struct io_uring_cmd *ucmd, unsigned int flags)
 {
 	struct dbr_io_req *r = *dbr_io_ucmd_pdu(ucmd);
+	ssize_t n = dbr_io_chunk_finish(r, r->res);
 	long res;
 
-	if (dbr_io_advance(r, dbr_io_chunk_finish(r, r->res), &res)) {
+	/*
+	 * -EAGAIN: a non-blocking chunk the block layer could not issue whole
+	 * (it had to split it, and a later piece would have waited for a tag).
+	 * Nothing of it counts: issue it again, this time allowed to block.
+	 */
+	if (n == -EAGAIN || dbr_io_advance(r, n, &res)) {
 		res = dbr_io_async_step(r, false);
 		if (res == -EIOCBQUEUED)
 			return;
