@@ -396,7 +396,13 @@ static int dbr_io_fill_gaps(struct dbr_token *tok, struct dbr_io_chunk *c,
 	/* real data went to the placeholder: it cannot be placed */
 	if (memchr_inv(page_address(c->page), 0, PAGE_SIZE))
 		return -ENODATA;
-	ret = dma_buf_begin_cpu_access(tok->dmabuf, DMA_BIDIRECTIONAL);
+	/*
+	 * The CPU only writes: DMA_TO_DEVICE (DMA_BUF_SYNC_WRITE). A read
+	 * direction would let an exporter with its own bounce buffers
+	 * (udmabuf under swiotlb) copy its stale copy over the bytes our
+	 * DMA just placed.
+	 */
+	ret = dma_buf_begin_cpu_access(tok->dmabuf, DMA_TO_DEVICE);
 	if (ret)
 		return -ENODATA;
 	ret = dbr_compat_dma_buf_vmap_unlocked(tok->dmabuf, &vmap);
@@ -415,7 +421,7 @@ static int dbr_io_fill_gaps(struct dbr_token *tok, struct dbr_io_chunk *c,
 	dbr_compat_dma_buf_vunmap_unlocked(tok->dmabuf, &vmap);
 	dbr_stat_add(tdev->stats, DBR_STAT_CPU_FILLED_BYTES, filled);
 end_access:
-	dma_buf_end_cpu_access(tok->dmabuf, DMA_BIDIRECTIONAL);
+	dma_buf_end_cpu_access(tok->dmabuf, DMA_TO_DEVICE);
 	return ret;
 }
 
