@@ -504,6 +504,11 @@ static int dbr_io_req_init(struct dbr_io_req *r, struct dbr_ctx *ctx,
 	/* the token alone decides this one, whatever the target */
 	if (!dbr_io_in_token(io, r->tok)) {
 		ret = -ERANGE;
+		/* counted on the target's controller, if it is one of ours */
+		if (!dbr_io_target_get(&r->t, io->fd, is_read)) {
+			dbr_io_account(r->t.tdev, ret, is_read);
+			dbr_io_target_put(&r->t);
+		}
 		goto put_token;
 	}
 	ret = dbr_io_target_get(&r->t, io->fd, is_read);
