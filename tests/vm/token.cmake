@@ -31,10 +31,3 @@ dbr_vm_test(NAME token-suite KERNELS 6.12 IOMMU strict
 # (seed | 0x8000) in the file.
 dbr_vm_test(NAME token-suite-swiotlb CASE token-suite KERNELS 6.12
             RUN_ARGS --swiotlb-force --p2p-bar 64 TIMEOUT 900)
-
-# Known failures, kept visible (ctest lists them as disabled) until fixed;
-# see issue 4's note: on 6.12 with the IOMMU strict, token-errno's io_uring
-# pass finds /dev/nvme0n1 changed by a WRITE that failed with EXDEV; with
-# swiotlb=force, token-holes finds DMA'd data missing next to a hole.
-set_tests_properties(vm/token-suite/6.12/strict vm/token-suite-swiotlb/6.12/off
-                     PROPERTIES DISABLED TRUE)
