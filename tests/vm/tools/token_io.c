@@ -16,8 +16,12 @@
  *	a child with QD requests in flight is SIGKILLed: it dies, and its
  *	token's attachment and bounce buffers are released
  *   token_io bench -e EXP --file PATH --len N --async QD --runtime S
- *		[--random] [--span N]
- *	throughput of one token; prints a machine-readable BENCH line
+ *		[--random] [--span N] [--stock]
+ *	throughput of one token; prints a machine-readable BENCH line.
+ *	--stock: the same loop with ordinary O_DIRECT IORING_OP_READ_FIXED
+ *	into one registered buffer on a registered file (any block device,
+ *	e.g. the stock nvme driver's), so the two sides differ only in the
+ *	command
  *
  * Exporters (EXP): udmabuf, vgem, pages[:CHUNK_PAGES][:reverse][:dynamic]
  * and bar[:CHUNK_PAGES][:reverse][:dynamic] from dbr_test_exporter (the BAR
@@ -72,7 +76,7 @@ static struct opts {
 	const char *exporter, *file, *bar_file;
 	uint64_t size, bar_off, len, span;
 	bool is_read, have_dir, random, reverse_tokens, check_detach;
-	bool close_ctx, move, single;
+	bool close_ctx, move, single, stock;
 	int seed, base_seed;		/* -1: none */
 	struct range zero[MAX_RANGES], data[MAX_RANGES];
 	unsigned int nzero, ndata;
@@ -203,7 +207,7 @@ static void parse_opts(int argc, char **argv)
 		{ "xdev", 1, 0, 'X' }, { "len", 1, 0, 'l' },
 		{ "runtime", 1, 0, 't' }, { "ramp", 1, 0, 'T' },
 		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
-		{ "single", 0, 0, '1' },
+		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -248,6 +252,7 @@ static void parse_opts(int argc, char **argv)
 		case 'a': o.random = true; break;
 		case 'p': o.span = parse_size(optarg); break;
 		case '1': o.single = true; break;
+		case 'k': o.stock = true; break;
 		default: t_fail("bad option (see the comment at the top of token_io.c)");
 		}
 	}
@@ -1492,6 +1497,36 @@ static uint64_t bench_next(uint64_t span, uint64_t *seq)
 	return off;
 }
 
+/* One bench request: a token READ, or (--stock) a registered-buffer READ. */
+struct bench {
+	struct aio a;
+	int ctl, fd;
+	uint32_t id;
+	uint8_t *mem;		/* --stock: the registered buffer */
+};
+
+static void bench_queue(struct bench *k, uint64_t foff, unsigned int slot)
+{
+	struct req r = { .foff = foff, .toff = (uint64_t)slot * o.len,
+			 .len = o.len };
+	struct dmabridge_io io;
+	struct io_uring_sqe *sqe;
+
+	if (!o.stock) {
+		io = make_io(k->id, k->fd, &r, slot);
+		aio_queue(&k->a, k->ctl, true, &io, slot);
+		return;
+	}
+	sqe = io_uring_get_sqe(&k->a.ring);
+	if (!sqe)
+		t_fail("submission queue full");
+	/* fixed file 0, fixed buffer 0 */
+	io_uring_prep_read_fixed(sqe, 0, k->mem + r.toff, o.len, foff, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, slot);
+	k->a.inflight++;
+}
+
 /*
  * QD requests always in flight, each in its own token slot (user_data =
  * slot), for --ramp + --runtime seconds; counts only after the ramp.
@@ -1502,40 +1537,47 @@ static int cmd_bench(void)
 	uint64_t span, seq = 0, ios = 0, bytes = 0;
 	double start, stop, from, secs;
 	bool ramping = o.ramp > 0;
-	struct dmabridge_io io;
-	struct req r;
-	struct aio a;
-	struct buf b;
-	uint32_t id;
-	int fd, ctl;
+	struct bench k = { .ctl = -1 };
+	struct buf b = { 0 };
+	int r;
 
 	if (!o.file || !o.len || o.runtime <= 0)
 		t_fail("bench needs --file, --len and --runtime");
-	/* default: QD slots, rounded up to whole MiB for the chunked shapes */
-	buf_create(&b, o.exporter, o.size ? o.size :
-		   (qd * o.len + (1 << 20) - 1) & ~((1ULL << 20) - 1));
-	if (b.size < (uint64_t)qd * o.len)
-		t_fail("buffer smaller than QD x len");
-	fd = open(o.file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	k.fd = open(o.file, O_RDONLY | O_CLOEXEC | (o.stock ? O_DIRECT : 0));
+	if (k.fd < 0)
 		t_fail("open %s: %s", o.file, strerror(errno));
-	span = (o.span ? o.span : fd_size(fd)) / o.len * o.len;
-	ctl = ctl_open();
-	id = token_create(ctl, &b, DMABRIDGE_TOKEN_READ);
-	aio_init(&a, qd);
+	span = (o.span ? o.span : fd_size(k.fd)) / o.len * o.len;
+	aio_init(&k.a, qd);
+	if (o.stock) {
+		struct iovec iov = { .iov_len = (size_t)qd * o.len };
+
+		if (posix_memalign(&iov.iov_base, 4096, iov.iov_len))
+			t_fail("out of memory (%zu bytes)", iov.iov_len);
+		memset(iov.iov_base, 0, iov.iov_len);
+		k.mem = iov.iov_base;
+		r = io_uring_register_buffers(&k.a.ring, &iov, 1);
+		if (!r)
+			r = io_uring_register_files(&k.a.ring, &k.fd, 1);
+		if (r)
+			t_fail("io_uring register: %s", strerror(-r));
+	} else {
+		/* QD slots, rounded up to whole MiB for the chunked shapes */
+		buf_create(&b, o.exporter, o.size ? o.size :
+			   (qd * o.len + (1 << 20) - 1) & ~((1ULL << 20) - 1));
+		if (b.size < (uint64_t)qd * o.len)
+			t_fail("buffer smaller than QD x len");
+		k.ctl = ctl_open();
+		k.id = token_create(k.ctl, &b, DMABRIDGE_TOKEN_READ);
+	}
 
 	start = from = now();
 	stop = start + o.ramp + o.runtime;
-	for (unsigned int slot = 0; slot < qd; slot++) {
-		r = (struct req){ .foff = bench_next(span, &seq),
-				  .toff = slot * o.len, .len = o.len };
-		io = make_io(id, fd, &r, slot);
-		aio_queue(&a, ctl, true, &io, slot);
-	}
-	while (a.inflight) {
-		aio_submit(&a);
+	for (unsigned int slot = 0; slot < qd; slot++)
+		bench_queue(&k, bench_next(span, &seq), slot);
+	while (k.a.inflight) {
+		aio_submit(&k.a);
 		do {
-			struct aio_done d = aio_wait(&a);
+			struct aio_done d = aio_wait(&k.a);
 			double t = now();
 
 			if (d.res != (long long)o.len)
@@ -1548,24 +1590,26 @@ static int cmd_bench(void)
 			}
 			ios++;
 			bytes += d.res;
-			if (t < stop) {		/* the slot goes out again */
-				r = (struct req){ .foff = bench_next(span, &seq),
-					.toff = d.user_data * o.len, .len = o.len };
-				io = make_io(id, fd, &r, d.user_data);
-				aio_queue(&a, ctl, true, &io, d.user_data);
-			}
-		} while (a.inflight && io_uring_cq_ready(&a.ring));
+			if (t < stop)		/* the slot goes out again */
+				bench_queue(&k, bench_next(span, &seq),
+					    d.user_data);
+		} while (k.a.inflight && io_uring_cq_ready(&k.a.ring));
 	}
 	secs = now() - from;
 	printf("BENCH exporter=%s file=%s bs=%llu qd=%u pattern=%s ios=%llu "
-	       "secs=%.2f iops=%.0f mibps=%.1f\n", o.exporter, o.file,
+	       "secs=%.2f iops=%.0f mibps=%.1f\n",
+	       o.stock ? "none(stock)" : o.exporter, o.file,
 	       (unsigned long long)o.len, qd, o.random ? "random" : "sequential",
 	       (unsigned long long)ios, secs, ios / secs,
 	       bytes / secs / (1 << 20));
-	io_uring_queue_exit(&a.ring);
-	close(ctl);
-	close(fd);
-	buf_free(&b);
+	io_uring_queue_exit(&k.a.ring);
+	if (o.stock) {
+		free(k.mem);
+	} else {
+		close(k.ctl);
+		buf_free(&b);
+	}
+	close(k.fd);
 	return T_EXIT_PASS;
 }
 
