@@ -27,16 +27,26 @@
 #include "dbr_io.h"
 #include "dbr_token.h"
 
-/* Chunks in flight, by aligned address; read locklessly from queue_rq. */
+/* Chunks (in flight or pooled), by aligned address; read from queue_rq. */
 static DEFINE_XARRAY(dbr_io_chunks);
 /* Fast exit for ordinary I/O while no token request is in flight. */
 static atomic_t dbr_io_live = ATOMIC_INIT(0);
+
+/*
+ * Idle chunks, kept for the next request: a chunk costs two allocations, an
+ * xarray insertion and an RCU-deferred free, which small requests would
+ * otherwise pay every time. A pooled chunk stays in the xarray: no bio
+ * carries its bvecs, so queue_rq never finds it.
+ */
+static DEFINE_SPINLOCK(dbr_io_pool_lock);
+static struct dbr_io_chunk *dbr_io_pool[DBR_IO_POOL_MAX];
+static unsigned int dbr_io_pool_n;
 
 #define DBR_IO_CHUNK_KEY(p)	((unsigned long)(p) / DBR_IO_CHUNK_ALLOC)
 
 /* ---- chunks ------------------------------------------------------------ */
 
-static struct dbr_io_chunk *dbr_io_chunk_alloc(void)
+static struct dbr_io_chunk *dbr_io_chunk_new(void)
 {
 	struct dbr_io_chunk *c;
 
@@ -48,13 +58,13 @@ static struct dbr_io_chunk *dbr_io_chunk_alloc(void)
 		return NULL;
 	if (WARN_ON_ONCE((unsigned long)c & (DBR_IO_CHUNK_ALLOC - 1)))
 		goto free_chunk;
-	c->page = alloc_page(GFP_KERNEL);
+	c->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!c->page)
 		goto free_chunk;
+	c->page_dirty = false;
 	spin_lock_init(&c->cover_lock);
 	if (xa_insert(&dbr_io_chunks, DBR_IO_CHUNK_KEY(c), c, GFP_KERNEL))
 		goto free_page;
-	atomic_inc(&dbr_io_live);
 	return c;
 
 free_page:
@@ -72,12 +82,39 @@ static void dbr_io_chunk_free_rcu(struct rcu_head *head)
 	kfree(c);
 }
 
-static void dbr_io_chunk_free(struct dbr_io_chunk *c)
+static void dbr_io_chunk_destroy(struct dbr_io_chunk *c)
 {
 	xa_erase(&dbr_io_chunks, DBR_IO_CHUNK_KEY(c));
-	atomic_dec(&dbr_io_live);
 	/* queue_rq may still be looking at it under RCU */
 	call_rcu(&c->rcu, dbr_io_chunk_free_rcu);
+}
+
+static struct dbr_io_chunk *dbr_io_chunk_alloc(void)
+{
+	struct dbr_io_chunk *c = NULL;
+
+	spin_lock(&dbr_io_pool_lock);
+	if (dbr_io_pool_n)
+		c = dbr_io_pool[--dbr_io_pool_n];
+	spin_unlock(&dbr_io_pool_lock);
+	if (!c)
+		c = dbr_io_chunk_new();
+	if (c)
+		atomic_inc(&dbr_io_live);
+	return c;
+}
+
+static void dbr_io_chunk_free(struct dbr_io_chunk *c)
+{
+	atomic_dec(&dbr_io_live);
+	spin_lock(&dbr_io_pool_lock);
+	if (dbr_io_pool_n < DBR_IO_POOL_MAX) {
+		dbr_io_pool[dbr_io_pool_n++] = c;
+		c = NULL;
+	}
+	spin_unlock(&dbr_io_pool_lock);
+	if (c)
+		dbr_io_chunk_destroy(c);
 }
 
 /* Point the chunk at token bytes [tok_off, tok_off + len). */
@@ -92,7 +129,10 @@ static unsigned int dbr_io_chunk_setup(struct dbr_io_chunk *c,
 	c->len = len;
 	c->lbs_shift = lbs_shift;
 	bitmap_zero(c->covered, DBR_IO_COVER_BITS);
-	clear_highpage(c->page);
+	if (c->page_dirty) {
+		clear_highpage(c->page);
+		c->page_dirty = false;
+	}
 	for (i = 0; i < nr; i++) {
 		c->bvecs[i].bv_page = c->page;
 		c->bvecs[i].bv_offset = 0;
@@ -593,6 +633,9 @@ static ssize_t dbr_io_chunk_finish(struct dbr_io_req *r, ssize_t ret)
 	unsigned long s, e;
 	int err;
 
+	/* anything but a whole, fully covered call may have used the page */
+	if (ret != c->len || dbr_io_next_gap(c, ret, 0, &s, &e))
+		c->page_dirty = true;
 	if (ret <= 0)
 		return ret;
 	if (!r->is_read) {
@@ -791,10 +834,12 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 }
 
 /**
- * dbr_io_exit() - module unload: wait for chunks still being freed
+ * dbr_io_exit() - module unload: free the pool, wait for chunks being freed
  */
 void dbr_io_exit(void)
 {
+	while (dbr_io_pool_n)
+		dbr_io_chunk_destroy(dbr_io_pool[--dbr_io_pool_n]);
 	rcu_barrier();
 	WARN_ON(!xa_empty(&dbr_io_chunks));
 }

@@ -15,7 +15,9 @@
  * them into the token's DMA runs instead of mapping pages.
  *
  * Memory: one chunk allocation (DBR_IO_CHUNK_ALLOC) and one placeholder page
- * per chunk in flight, whatever the dma-buf's or the request's size.
+ * per chunk in flight, whatever the dma-buf's or the request's size. Up to
+ * DBR_IO_POOL_MAX idle chunks are kept for reuse (12 KiB each), so the
+ * steady state allocates nothing per request.
  */
 #ifndef DBR_IO_H
 #define DBR_IO_H
@@ -40,6 +42,7 @@ struct io_uring_cmd;
 #define DBR_IO_CHUNK_BYTES	(DBR_IO_CHUNK_PAGES * PAGE_SIZE)
 #define DBR_IO_CHUNK_ALLOC	8192	/* power of two: kmalloc aligns it */
 #define DBR_IO_MIN_LBS		512
+#define DBR_IO_POOL_MAX		64
 #define DBR_IO_COVER_BITS	(DBR_IO_CHUNK_BYTES / DBR_IO_MIN_LBS)
 
 /**
@@ -52,6 +55,8 @@ struct io_uring_cmd;
  * @covered: blocks of this chunk a command moved by DMA
  * @page: the placeholder page; zeroed, so after the call any non-zero byte
  *	in it proves the filesystem moved real data by CPU
+ * @page_dirty: a call may have written to @page: zero it before the next
+ *	one (a fully covered call never touches it)
  * @rcu: frees the chunk once queue_rq can no longer be looking at it
  * @bvecs: the placeholder bvec array handed to the filesystem
  */
@@ -63,6 +68,7 @@ struct dbr_io_chunk {
 	spinlock_t		cover_lock;
 	DECLARE_BITMAP(covered, DBR_IO_COVER_BITS);
 	struct page		*page;
+	bool			page_dirty;
 	struct rcu_head		rcu;
 	struct bio_vec		bvecs[DBR_IO_CHUNK_PAGES];
 };
