@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Admin commands the driver issues itself: Identify, Set Features, queue
- * creation and deletion. All go through the admin blk-mq queue, so they
- * get timeouts and cancellation like any other request.
+ * creation and deletion, Doorbell Buffer Config. All go through the
+ * admin blk-mq queue, so they get timeouts and cancellation like any other
+ * request.
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -110,6 +111,7 @@ int dbr_identify_ctrl(struct dbr_ctrl *ctrl)
 	dbr_copy_id_str(ctrl->id.serial, id->sn, sizeof(id->sn));
 	dbr_copy_id_str(ctrl->id.fw_rev, id->fr, sizeof(id->fr));
 	ctrl->id.vid = le16_to_cpu(id->vid);
+	ctrl->id.oacs = le16_to_cpu(id->oacs);
 	ctrl->id.oncs = le16_to_cpu(id->oncs);
 	ctrl->id.vwc = id->vwc;
 	ctrl->id.mdts = id->mdts;
@@ -224,4 +226,22 @@ delete_sq:
 delete_cq:
 	dbr_delete_queue(ctrl, nvme_admin_delete_cq, q->qid);
 	return ret;
+}
+
+/**
+ * dbr_dbbuf_config() - Doorbell Buffer Config (shadow doorbells)
+ * @ctrl: controller
+ * @dbs: shadow doorbell buffer, page aligned
+ * @eis: event index buffer, page aligned
+ *
+ * Return: 0, a positive NVMe status, or -errno.
+ */
+int dbr_dbbuf_config(struct dbr_ctrl *ctrl, dma_addr_t dbs, dma_addr_t eis)
+{
+	struct nvme_command c = { };
+
+	c.dbbuf.opcode = nvme_admin_dbbuf;
+	c.dbbuf.prp1 = cpu_to_le64(dbs);
+	c.dbbuf.prp2 = cpu_to_le64(eis);
+	return dbr_submit_sync(ctrl->admin_q, &c, NULL, 0, NULL);
 }

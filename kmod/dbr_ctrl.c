@@ -314,11 +314,14 @@ static int dbr_ctrl_restart(struct dbr_ctrl *ctrl)
 		return ret > 0 ? -EIO : ret;
 	if (nr != ctrl->nr_io_queues)
 		return -EIO;
+	/* the disabled controller forgot the shadow doorbells */
+	dbr_dbbuf_alloc(ctrl);
 	ret = dbr_ctrl_create_io_queues(ctrl);
 	if (ret < 0)
 		return ret;
 	if (ret != ctrl->nr_io_queues)
 		return -EIO;
+	dbr_dbbuf_set(ctrl);
 	return 0;
 }
 

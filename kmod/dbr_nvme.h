@@ -56,6 +56,10 @@ enum {
 /**
  * struct dbr_queue - one submission/completion queue pair
  * @sq_lock: serialises submitters (blk-mq may run a hctx on several CPUs)
+ * @dbbuf_sq_db: shadow SQ tail doorbell (NULL: MMIO doorbells only)
+ * @dbbuf_cq_db: shadow CQ head doorbell
+ * @dbbuf_sq_ei: SQ event index, written by the controller
+ * @dbbuf_cq_ei: CQ event index, written by the controller
  * @cq_lock: serialises completion processing outside the irq handler
  */
 struct dbr_queue {
@@ -66,6 +70,10 @@ struct dbr_queue {
 	dma_addr_t sq_dma;
 	dma_addr_t cq_dma;
 	u32 __iomem *q_db;
+	__le32 *dbbuf_sq_db;
+	__le32 *dbbuf_cq_db;
+	__le32 *dbbuf_sq_ei;
+	__le32 *dbbuf_cq_ei;
 	u32 q_depth;
 	u16 qid;
 	u16 cq_vector;
@@ -130,6 +138,7 @@ struct dbr_ctrl_info {
 	char serial[21];
 	char fw_rev[9];
 	u16 vid;
+	u16 oacs;
 	u16 oncs;
 	u8 vwc;
 	u8 mdts;
@@ -146,6 +155,10 @@ struct dbr_ctrl_info {
  * @shutdown_lock: serialises enabling and disabling the hardware
  * @ns_rwsem: protects @namespaces
  * @sgl: SGLs usable (controller support and the use_sgl parameter)
+ * @dbbuf_dbs: shadow doorbell buffer (Doorbell Buffer Config), or NULL
+ * @dbbuf_eis: event index buffer, allocated and freed with @dbbuf_dbs
+ * @dbbuf_size: bytes of each of the two buffers
+ * @shadow_db: the controller accepted the buffers: I/O queues use them
  */
 struct dbr_ctrl {
 	struct dbr_token_dev tdev;
@@ -176,6 +189,13 @@ struct dbr_ctrl {
 	struct blk_mq_tag_set io_set;
 	bool io_set_ready;
 	struct request_queue *admin_q;
+	__le32 *dbbuf_dbs;
+	__le32 *dbbuf_eis;
+	dma_addr_t dbbuf_dbs_dma;
+	dma_addr_t dbbuf_eis_dma;
+	size_t dbbuf_size;
+	bool shadow_db;
+
 	struct dma_pool *page_pool;
 	struct dma_pool *small_pool;
 	struct dbr_desc_cfg desc_cfg;
@@ -208,6 +228,7 @@ extern unsigned int dbr_io_queue_depth;
 extern unsigned int dbr_max_io_queues;
 extern unsigned int dbr_sgl_threshold;
 extern bool dbr_use_sgl_param;
+extern bool dbr_shadow_doorbell;
 extern int dbr_token_sgl;
 enum { DBR_TOKEN_SGL_AUTO, DBR_TOKEN_SGL_FORCE, DBR_TOKEN_SGL_OFF };
 extern unsigned int dbr_admin_timeout;
@@ -236,6 +257,7 @@ int dbr_create_queue(struct dbr_ctrl *ctrl, struct dbr_queue *q);
 int dbr_delete_queue(struct dbr_ctrl *ctrl, u8 opcode, u16 qid);
 int dbr_identify_ns_list(struct dbr_ctrl *ctrl, __le32 *list);
 int dbr_identify_ns(struct dbr_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id);
+int dbr_dbbuf_config(struct dbr_ctrl *ctrl, dma_addr_t dbs, dma_addr_t eis);
 
 /* dbr_queue.c */
 int dbr_queue_alloc(struct dbr_ctrl *ctrl, u16 qid, u32 depth);
@@ -244,6 +266,9 @@ void dbr_queue_init(struct dbr_queue *q);
 int dbr_queue_request_irq(struct dbr_queue *q);
 void dbr_queue_suspend(struct dbr_queue *q);
 void dbr_queue_reap(struct dbr_queue *q);
+void dbr_dbbuf_alloc(struct dbr_ctrl *ctrl);
+void dbr_dbbuf_free(struct dbr_ctrl *ctrl);
+void dbr_dbbuf_set(struct dbr_ctrl *ctrl);
 int dbr_alloc_admin_tagset(struct dbr_ctrl *ctrl);
 void dbr_free_admin_tagset(struct dbr_ctrl *ctrl);
 int dbr_alloc_io_tagset(struct dbr_ctrl *ctrl);

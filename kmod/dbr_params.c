@@ -101,6 +101,11 @@ bool dbr_use_sgl_param = true;
 module_param_named(use_sgl, dbr_use_sgl_param, bool, 0444);
 MODULE_PARM_DESC(use_sgl, "Use SGLs on controllers that support them (false: PRPs only)");
 
+bool dbr_shadow_doorbell = true;
+module_param_named(shadow_doorbell, dbr_shadow_doorbell, bool, 0444);
+MODULE_PARM_DESC(shadow_doorbell,
+		 "Use shadow doorbells (Doorbell Buffer Config) on controllers that support them");
+
 static int dbr_timeout_set(const char *val, const struct kernel_param *kp)
 {
 	return dbr_param_set_uint(val, kp, 1, 600);

@@ -261,9 +261,11 @@ static int dbr_ctrl_bringup(struct dbr_ctrl *ctrl)
 	if (ret)
 		return ret > 0 ? -EIO : ret;
 	dbr_ctrl_limits(ctrl);
+	dbr_dbbuf_alloc(ctrl);
 	ret = dbr_setup_io_queues(ctrl);
 	if (ret)
 		return ret;
+	dbr_dbbuf_set(ctrl);
 	return dbr_alloc_io_tagset(ctrl);
 }
 
@@ -273,6 +275,7 @@ static void dbr_ctrl_teardown(struct dbr_ctrl *ctrl)
 	if (ctrl->admin_q)
 		dbr_free_admin_tagset(ctrl);
 	pci_free_irq_vectors(ctrl->pdev);
+	dbr_dbbuf_free(ctrl);
 	dbr_free_queues(ctrl);
 }
 
@@ -314,10 +317,11 @@ static int dbr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto disable_ctrl;
 	dev_info(ctrl->dev, "dmabridge: taking controller %s (%s)\n",
 		 pci_name(pdev), ctrl->id.model);
-	dev_info(ctrl->dev, "dmabridge%d: %u I/O queues, depth %u, %u vectors, max %u KiB, %s\n",
+	dev_info(ctrl->dev, "dmabridge%d: %u I/O queues, depth %u, %u vectors, max %u KiB, %s, %s doorbells\n",
 		 ctrl->instance, ctrl->nr_io_queues, ctrl->q_depth,
 		 ctrl->nr_vecs, ctrl->max_hw_sectors / 2,
-		 ctrl->sgl ? "SGLs" : "PRPs only");
+		 ctrl->sgl ? "SGLs" : "PRPs only",
+		 ctrl->shadow_db ? "shadow" : "MMIO");
 	ret = dbr_ns_scan(ctrl);
 	if (ret)
 		goto remove_ns;

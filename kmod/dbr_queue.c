@@ -61,6 +61,161 @@ void dbr_queue_free(struct dbr_ctrl *ctrl, u16 qid)
 	q->sq_cmds = NULL;
 }
 
+/* ---- shadow doorbells (Doorbell Buffer Config) ------------------------- */
+
+/*
+ * With shadow doorbells the driver writes the SQ tail and CQ head into host
+ * memory the controller reads, and rings the MMIO doorbell only when the
+ * controller asks for it through the event index: under emulation (QEMU)
+ * each MMIO write is a costly exit. Only the I/O queues use them, as in
+ * nvme-pci; the admin queue always rings MMIO doorbells.
+ */
+
+/**
+ * dbr_dbbuf_alloc() - allocate (or, after a reset, clear) the shadow buffers
+ * @ctrl: controller whose Identify data is known
+ *
+ * Failing is not an error: the queues then keep using MMIO doorbells.
+ */
+void dbr_dbbuf_alloc(struct dbr_ctrl *ctrl)
+{
+	size_t size = (ctrl->max_qid + 1) * 8 * ctrl->db_stride;
+
+	ctrl->shadow_db = false;
+	if (!dbr_shadow_doorbell || !(ctrl->id.oacs & NVME_CTRL_OACS_DBBUF_SUPP))
+		return;
+	if (ctrl->dbbuf_dbs) {
+		/* no stale values from before the reset */
+		memset(ctrl->dbbuf_dbs, 0, ctrl->dbbuf_size);
+		memset(ctrl->dbbuf_eis, 0, ctrl->dbbuf_size);
+		return;
+	}
+	ctrl->dbbuf_dbs = dma_alloc_coherent(ctrl->dev, size,
+					     &ctrl->dbbuf_dbs_dma, GFP_KERNEL);
+	if (!ctrl->dbbuf_dbs)
+		goto fail;
+	ctrl->dbbuf_eis = dma_alloc_coherent(ctrl->dev, size,
+					     &ctrl->dbbuf_eis_dma, GFP_KERNEL);
+	if (!ctrl->dbbuf_eis)
+		goto free_dbs;
+	ctrl->dbbuf_size = size;
+	return;
+
+free_dbs:
+	dma_free_coherent(ctrl->dev, size, ctrl->dbbuf_dbs, ctrl->dbbuf_dbs_dma);
+	ctrl->dbbuf_dbs = NULL;
+fail:
+	dev_warn(ctrl->dev, "no memory for shadow doorbells, using MMIO doorbells\n");
+}
+
+static void dbr_dbbuf_queue_clear(struct dbr_queue *q)
+{
+	q->dbbuf_sq_db = NULL;
+	q->dbbuf_cq_db = NULL;
+	q->dbbuf_sq_ei = NULL;
+	q->dbbuf_cq_ei = NULL;
+}
+
+/**
+ * dbr_dbbuf_free() - stop using shadow doorbells and free the buffers
+ * @ctrl: controller; its I/O queues are not in use (not yet created, or
+ *	the controller is disabled)
+ */
+void dbr_dbbuf_free(struct dbr_ctrl *ctrl)
+{
+	unsigned int i;
+
+	ctrl->shadow_db = false;
+	for (i = 1; i <= ctrl->max_qid && ctrl->queues; i++)
+		dbr_dbbuf_queue_clear(&ctrl->queues[i]);
+	if (!ctrl->dbbuf_dbs)
+		return;
+	dma_free_coherent(ctrl->dev, ctrl->dbbuf_size, ctrl->dbbuf_dbs,
+			  ctrl->dbbuf_dbs_dma);
+	dma_free_coherent(ctrl->dev, ctrl->dbbuf_size, ctrl->dbbuf_eis,
+			  ctrl->dbbuf_eis_dma);
+	ctrl->dbbuf_dbs = NULL;
+	ctrl->dbbuf_eis = NULL;
+}
+
+/* Point an I/O queue at its shadow slots: same layout as the doorbells. */
+static void dbr_dbbuf_queue_init(struct dbr_queue *q)
+{
+	struct dbr_ctrl *ctrl = q->ctrl;
+	u32 sq_idx = q->qid * 2 * ctrl->db_stride;
+	u32 cq_idx = sq_idx + ctrl->db_stride;
+
+	if (!q->qid || !ctrl->dbbuf_dbs) {
+		dbr_dbbuf_queue_clear(q);
+		return;
+	}
+	q->dbbuf_sq_db = &ctrl->dbbuf_dbs[sq_idx];
+	q->dbbuf_cq_db = &ctrl->dbbuf_dbs[cq_idx];
+	q->dbbuf_sq_ei = &ctrl->dbbuf_eis[sq_idx];
+	q->dbbuf_cq_ei = &ctrl->dbbuf_eis[cq_idx];
+}
+
+/**
+ * dbr_dbbuf_set() - hand the shadow buffers to the controller
+ * @ctrl: controller whose I/O queues are created but not yet started
+ *
+ * Called after every (re)creation of the I/O queues: disabling the
+ * controller forgets the buffers. If the command fails, the buffers are
+ * freed and the queues go back to MMIO doorbells.
+ */
+void dbr_dbbuf_set(struct dbr_ctrl *ctrl)
+{
+	int ret;
+
+	if (!ctrl->dbbuf_dbs)
+		return;
+	ret = dbr_dbbuf_config(ctrl, ctrl->dbbuf_dbs_dma, ctrl->dbbuf_eis_dma);
+	if (ret) {
+		dev_warn(ctrl->dev,
+			 "Doorbell Buffer Config failed (%d), using MMIO doorbells\n",
+			 ret);
+		dbr_dbbuf_free(ctrl);
+		return;
+	}
+	ctrl->shadow_db = true;
+}
+
+/* Event index check of the NVMe spec (and virtio): did we pass it? */
+static inline bool dbr_dbbuf_need_event(u16 event_idx, u16 new_idx, u16 old)
+{
+	return (u16)(new_idx - event_idx - 1) < (u16)(new_idx - old);
+}
+
+/**
+ * dbr_dbbuf_update_and_check_event() - write a shadow doorbell
+ * @value: new SQ tail or CQ head
+ * @dbbuf_db: the queue's shadow doorbell, NULL without shadow doorbells
+ * @dbbuf_ei: the matching event index
+ *
+ * Return: true if the MMIO doorbell must be written as well.
+ */
+static bool dbr_dbbuf_update_and_check_event(u16 value, __le32 *dbbuf_db,
+					     __le32 *dbbuf_ei)
+{
+	u16 old_value, event_idx;
+
+	if (!dbbuf_db)
+		return true;
+	/* the SQ entries (or the consumed CQ entries) before the doorbell */
+	wmb();
+	old_value = le32_to_cpu(*dbbuf_db);
+	WRITE_ONCE(*dbbuf_db, cpu_to_le32(value));
+	/*
+	 * The doorbell is updated before the event index is read; the
+	 * controller orders its event index update before reading the
+	 * doorbell the same way.
+	 */
+	mb();
+	/* written by the controller at any time */
+	event_idx = le32_to_cpu(READ_ONCE(*dbbuf_ei));
+	return dbr_dbbuf_need_event(event_idx, value, old_value);
+}
+
 /* Reset the ring state before (re)creating the queue on the controller. */
 void dbr_queue_init(struct dbr_queue *q)
 {
@@ -69,6 +224,7 @@ void dbr_queue_init(struct dbr_queue *q)
 	q->cq_head = 0;
 	q->cq_phase = 1;
 	memset(q->cqes, 0, q->q_depth * sizeof(struct nvme_completion));
+	dbr_dbbuf_queue_init(q);
 	wmb(); /* the cleared ring is visible before the controller uses it */
 }
 
@@ -151,7 +307,8 @@ static int dbr_process_cq(struct dbr_queue *q, struct io_comp_batch *iob)
 		dbr_handle_cqe(q, iob, q->cq_head);
 		dbr_update_cq_head(q);
 	}
-	if (found)
+	if (found && dbr_dbbuf_update_and_check_event(q->cq_head, q->dbbuf_cq_db,
+						      q->dbbuf_cq_ei))
 		writel(q->cq_head, q->q_db + q->ctrl->db_stride);
 	return found;
 }
@@ -199,6 +356,17 @@ void dbr_queue_reap(struct dbr_queue *q)
 	spin_unlock_irq(&q->cq_lock);
 }
 
+/* Caller holds sq_lock. */
+static void dbr_ring_sq(struct dbr_queue *q)
+{
+	if (q->sq_tail == q->last_sq_tail)
+		return;
+	if (dbr_dbbuf_update_and_check_event(q->sq_tail, q->dbbuf_sq_db,
+					     q->dbbuf_sq_ei))
+		writel(q->sq_tail, q->q_db);
+	q->last_sq_tail = q->sq_tail;
+}
+
 static void dbr_submit_cmd(struct dbr_queue *q, struct nvme_command *cmd,
 			   bool last)
 {
@@ -206,10 +374,8 @@ static void dbr_submit_cmd(struct dbr_queue *q, struct nvme_command *cmd,
 	memcpy(&q->sq_cmds[q->sq_tail], cmd, sizeof(*cmd));
 	if (++q->sq_tail == q->q_depth)
 		q->sq_tail = 0;
-	if (last && q->sq_tail != q->last_sq_tail) {
-		writel(q->sq_tail, q->q_db);
-		q->last_sq_tail = q->sq_tail;
-	}
+	if (last)
+		dbr_ring_sq(q);
 	spin_unlock(&q->sq_lock);
 }
 
@@ -218,10 +384,7 @@ static void dbr_commit_rqs(struct blk_mq_hw_ctx *hctx)
 	struct dbr_queue *q = hctx->driver_data;
 
 	spin_lock(&q->sq_lock);
-	if (q->sq_tail != q->last_sq_tail) {
-		writel(q->sq_tail, q->q_db);
-		q->last_sq_tail = q->sq_tail;
-	}
+	dbr_ring_sq(q);
 	spin_unlock(&q->sq_lock);
 }
 

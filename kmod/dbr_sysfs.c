@@ -42,6 +42,14 @@ static ssize_t sgl_support_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(sgl_support);
 
+/* "1" when the I/O queues use shadow doorbells (Doorbell Buffer Config). */
+static ssize_t shadow_doorbell_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(dbr_dev_ctrl(dev)->shadow_db));
+}
+static DEVICE_ATTR_RO(shadow_doorbell);
+
 /* I/O queue pairs in use (the admin queue is not counted). */
 static ssize_t queue_count_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
@@ -94,6 +102,7 @@ static struct attribute *dbr_ctrl_attrs[] = {
 	&dev_attr_serial.attr,
 	&dev_attr_firmware_rev.attr,
 	&dev_attr_sgl_support.attr,
+	&dev_attr_shadow_doorbell.attr,
 	&dev_attr_queue_count.attr,
 	&dev_attr_namespaces.attr,
 	&dev_attr_state.attr,
