@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Admin commands the driver issues itself: Identify, Set Features, queue
- * creation and deletion, Doorbell Buffer Config. All go through the
+ * creation and deletion, Doorbell Buffer Config, Abort. All go through the
  * admin blk-mq queue, so they get timeouts and cancellation like any other
  * request.
  */
@@ -113,6 +113,7 @@ int dbr_identify_ctrl(struct dbr_ctrl *ctrl)
 	ctrl->id.vid = le16_to_cpu(id->vid);
 	ctrl->id.oacs = le16_to_cpu(id->oacs);
 	ctrl->id.oncs = le16_to_cpu(id->oncs);
+	ctrl->id.acl = id->acl;
 	ctrl->id.vwc = id->vwc;
 	ctrl->id.mdts = id->mdts;
 	ctrl->id.sgls = le32_to_cpu(id->sgls);
@@ -244,4 +245,77 @@ int dbr_dbbuf_config(struct dbr_ctrl *ctrl, dma_addr_t dbs, dma_addr_t eis)
 	c.dbbuf.prp1 = cpu_to_le64(dbs);
 	c.dbbuf.prp2 = cpu_to_le64(eis);
 	return dbr_submit_sync(ctrl->admin_q, &c, NULL, 0, NULL);
+}
+
+/*
+ * Completion of an Abort sent by dbr_abort_async() (any context). Success
+ * says nothing about the outcome: the aborted command completes on its own
+ * queue (status Command Abort Requested) or, if the controller could not
+ * abort it, times out a second time, which resets the controller. An Abort
+ * the controller rejects will not help either: reset now.
+ */
+static enum rq_end_io_ret dbr_abort_endio(struct request *req,
+					  blk_status_t error)
+{
+	struct dbr_queue *aq = req->mq_hctx->driver_data;
+	struct dbr_ctrl *ctrl = aq->ctrl;
+	struct dbr_iod *iod = dbr_iod(req);
+
+	atomic_inc(&ctrl->abort_limit);
+	if (iod->cancelled)
+		return RQ_END_IO_FREE;	/* a reset or removal took over */
+	if (iod->status) {
+		dev_warn(ctrl->dev,
+			 "Abort of tag %u qid %u failed (status 0x%x), resetting controller\n",
+			 iod->cmd.abort.cid, le16_to_cpu(iod->cmd.abort.sqid),
+			 iod->status);
+		dbr_ctrl_schedule_reset(ctrl);
+	} else {
+		dev_warn(ctrl->dev, "Abort of tag %u qid %u: %s\n",
+			 iod->cmd.abort.cid, le16_to_cpu(iod->cmd.abort.sqid),
+			 le32_to_cpu(iod->result.u32) & 1 ?
+			 "not aborted" : "aborted");
+	}
+	return RQ_END_IO_FREE;
+}
+
+/**
+ * dbr_abort_async() - send an NVMe Abort for a timed-out I/O command
+ * @ctrl: live controller
+ * @q: I/O queue the command was submitted on
+ * @req: the timed-out request
+ *
+ * Does not sleep: for the timeout handler. Logs the timeout when the Abort
+ * goes out.
+ *
+ * Return: 0 if the Abort was sent, -EBUSY if the Abort Command Limit is
+ * reached, or -errno if no admin request could be had.
+ */
+int dbr_abort_async(struct dbr_ctrl *ctrl, struct dbr_queue *q,
+		    struct request *req)
+{
+	struct request *abort_req;
+	struct dbr_iod *iod;
+
+	if (atomic_dec_return(&ctrl->abort_limit) < 0) {
+		atomic_inc(&ctrl->abort_limit);
+		return -EBUSY;
+	}
+	abort_req = blk_mq_alloc_request(ctrl->admin_q, REQ_OP_DRV_IN,
+					 BLK_MQ_REQ_NOWAIT);
+	if (IS_ERR(abort_req)) {
+		atomic_inc(&ctrl->abort_limit);
+		return PTR_ERR(abort_req);
+	}
+	iod = dbr_iod(abort_req);
+	memset(&iod->cmd, 0, sizeof(iod->cmd));
+	iod->cmd.abort.opcode = nvme_admin_abort_cmd;
+	iod->cmd.abort.sqid = cpu_to_le16(q->qid);
+	iod->cmd.abort.cid = req->tag;	/* the command id queue_rq gave it */
+	abort_req->end_io = dbr_abort_endio;
+	abort_req->end_io_data = NULL;
+	dev_warn(ctrl->dev, "tag %d qid %u opcode 0x%x: timeout, aborting\n",
+		 req->tag, q->qid, dbr_iod(req)->cmd.common.opcode);
+	blk_execute_rq_nowait(abort_req, false);
+	return 0;
 }

@@ -108,6 +108,7 @@ struct dbr_data {
  * @status: NVMe status (phase bit stripped) or NVME_SC_HOST_ABORTED_CMD
  * @result: completion dword 0/1, for passthrough
  * @cancelled: completed by the driver, not by the controller
+ * @aborted: timed out once; an NVMe Abort was sent for it
  * @dsm: Dataset Management range list (pool page), if any
  * @sg: scatterlist for dma_map_sg; DBR_MAX_SEGS entries follow the iod
  */
@@ -115,6 +116,7 @@ struct dbr_iod {
 	struct nvme_command cmd;
 	u16 status;
 	bool cancelled;
+	bool aborted;
 	u8 retries;
 	union nvme_result result;
 	struct dbr_data data;
@@ -140,6 +142,7 @@ struct dbr_ctrl_info {
 	u16 vid;
 	u16 oacs;
 	u16 oncs;
+	u8 acl;
 	u8 vwc;
 	u8 mdts;
 	u8 wzsl;
@@ -159,6 +162,7 @@ struct dbr_ctrl_info {
  * @dbbuf_eis: event index buffer, allocated and freed with @dbbuf_dbs
  * @dbbuf_size: bytes of each of the two buffers
  * @shadow_db: the controller accepted the buffers: I/O queues use them
+ * @abort_limit: Abort commands that may still be sent (ACL + 1 at most)
  */
 struct dbr_ctrl {
 	struct dbr_token_dev tdev;
@@ -195,6 +199,7 @@ struct dbr_ctrl {
 	dma_addr_t dbbuf_eis_dma;
 	size_t dbbuf_size;
 	bool shadow_db;
+	atomic_t abort_limit;
 
 	struct dma_pool *page_pool;
 	struct dma_pool *small_pool;
@@ -233,6 +238,7 @@ extern int dbr_token_sgl;
 enum { DBR_TOKEN_SGL_AUTO, DBR_TOKEN_SGL_FORCE, DBR_TOKEN_SGL_OFF };
 extern unsigned int dbr_admin_timeout;
 extern unsigned int dbr_io_timeout;
+extern unsigned int dbr_drop_completions;
 
 /* dbr_ctrl.c */
 u32 dbr_readl(struct dbr_ctrl *ctrl, u32 off);
@@ -258,6 +264,8 @@ int dbr_delete_queue(struct dbr_ctrl *ctrl, u8 opcode, u16 qid);
 int dbr_identify_ns_list(struct dbr_ctrl *ctrl, __le32 *list);
 int dbr_identify_ns(struct dbr_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id);
 int dbr_dbbuf_config(struct dbr_ctrl *ctrl, dma_addr_t dbs, dma_addr_t eis);
+int dbr_abort_async(struct dbr_ctrl *ctrl, struct dbr_queue *q,
+		    struct request *req);
 
 /* dbr_queue.c */
 int dbr_queue_alloc(struct dbr_ctrl *ctrl, u16 qid, u32 depth);

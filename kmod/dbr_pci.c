@@ -200,6 +200,7 @@ static void dbr_ctrl_limits(struct dbr_ctrl *ctrl)
 	ctrl->max_segments = DBR_MAX_SEGS;
 	ctrl->sgl = dbr_use_sgl_param && (ctrl->id.sgls & 0x3);
 	ctrl->vwc = ctrl->id.vwc & NVME_CTRL_VWC_PRESENT;
+	atomic_set(&ctrl->abort_limit, ctrl->id.acl + 1);
 }
 
 static int dbr_setup_io_queues(struct dbr_ctrl *ctrl)

@@ -255,6 +255,20 @@ static void dbr_complete_batch(struct io_comp_batch *iob)
 	blk_mq_end_request_batch(iob);
 }
 
+/* debug_drop_completions: consume one if any are left. */
+static bool dbr_drop_completion(void)
+{
+	unsigned int n = READ_ONCE(dbr_drop_completions), old;
+
+	while (n) {
+		old = cmpxchg(&dbr_drop_completions, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 static void dbr_handle_cqe(struct dbr_queue *q, struct io_comp_batch *iob,
 			   u16 idx)
 {
@@ -270,6 +284,13 @@ static void dbr_handle_cqe(struct dbr_queue *q, struct io_comp_batch *iob,
 		dev_warn_ratelimited(q->ctrl->dev,
 				     "invalid command id %u completed on queue %u\n",
 				     tag, q->qid);
+		return;
+	}
+	if (unlikely(READ_ONCE(dbr_drop_completions)) && q->qid &&
+	    dbr_drop_completion()) {
+		dev_warn(q->ctrl->dev,
+			 "tag %u qid %u: completion dropped (debug_drop_completions)\n",
+			 tag, q->qid);
 		return;
 	}
 	iod = dbr_iod(req);
@@ -399,6 +420,7 @@ static void dbr_iod_reset(struct request *req)
 	}
 	iod->status = 0;
 	iod->cancelled = false;
+	iod->aborted = false;
 	iod->dsm = NULL;
 	iod->data.nr_sg = 0;
 	iod->data.nents = 0;
@@ -447,6 +469,26 @@ release_cmd:
 	return ret;
 }
 
+/*
+ * File system I/O is retried when a reset cancelled it, and when an Abort
+ * ended it. The latter is not limited to iod->aborted: an Abort that a
+ * reset held back can reach the controller afterwards and hit a new command
+ * with the same tag.
+ */
+static bool dbr_should_retry(struct dbr_ctrl *ctrl, struct request *req)
+{
+	struct dbr_iod *iod = dbr_iod(req);
+	enum dbr_state state = dbr_ctrl_state(ctrl);
+
+	if (dbr_is_passthrough(req) || iod->retries >= DBR_MAX_RETRIES ||
+	    blk_queue_dying(req->q))
+		return false;
+	if (iod->cancelled)
+		return state == DBR_RESETTING;
+	return (iod->status & DBR_SCT_SC_MASK) == NVME_SC_ABORT_REQ &&
+	       (state == DBR_LIVE || state == DBR_RESETTING);
+}
+
 static void dbr_complete_rq(struct request *req)
 {
 	struct dbr_queue *q = req->mq_hctx->driver_data;
@@ -458,11 +500,11 @@ static void dbr_complete_rq(struct request *req)
 	dbr_release_cmd(ctrl, req);
 	sts = dbr_status_to_blk(iod->status);
 
-	/* Cancelled by a reset: retry file system I/O once the queue is back. */
-	if (iod->cancelled && !dbr_is_passthrough(req) &&
-	    iod->retries < DBR_MAX_RETRIES &&
-	    dbr_ctrl_state(ctrl) == DBR_RESETTING &&
-	    !blk_queue_dying(req->q)) {
+	/*
+	 * Cancelled by a reset, or aborted after a timeout: retry file system
+	 * I/O (once the queue is back, after a reset).
+	 */
+	if (dbr_should_retry(ctrl, req)) {
 		iod->retries++;
 		blk_mq_requeue_request(req, true);
 		return;
@@ -473,6 +515,40 @@ static void dbr_complete_rq(struct request *req)
 				    req_op(req), (u64)blk_rq_pos(req),
 				    blk_rq_bytes(req), iod->status);
 	blk_mq_end_request(req, sts);
+}
+
+/*
+ * Timeout on a live controller. First timeout of an I/O command: NVMe
+ * Abort, sent without waiting, and a new timer; the command then completes
+ * (aborted, and retried) or times out again. Admin commands, a second
+ * timeout, a failed controller, or an Abort that cannot be sent: reset.
+ *
+ * Return: false if the controller could not be reset (removal or a failed
+ * reset won the race) and must be disabled now.
+ */
+static bool dbr_timeout_live(struct request *req, u32 csts)
+{
+	struct dbr_queue *q = req->mq_hctx->driver_data;
+	struct dbr_iod *iod = dbr_iod(req);
+	struct dbr_ctrl *ctrl = q->ctrl;
+	u8 opcode = iod->cmd.common.opcode;
+	int ret;
+
+	if (q->qid && !iod->aborted && csts != ~0U && !(csts & NVME_CSTS_CFS)) {
+		ret = dbr_abort_async(ctrl, q, req);
+		if (!ret) {
+			iod->aborted = true;
+			return true;
+		}
+		/* Abort Command Limit reached: the next timeout tries again */
+		if (ret == -EBUSY)
+			return true;
+	}
+	dev_warn(ctrl->dev,
+		 "tag %d qid %u opcode 0x%x: timeout%s (csts 0x%x), resetting controller\n",
+		 req->tag, q->qid, opcode, iod->aborted ? " after abort" : "",
+		 csts);
+	return dbr_ctrl_schedule_reset(ctrl);
 }
 
 static enum blk_eh_timer_return dbr_timeout(struct request *req)
@@ -498,10 +574,7 @@ static enum blk_eh_timer_return dbr_timeout(struct request *req)
 			return BLK_EH_RESET_TIMER;
 		break;
 	case DBR_LIVE:
-		dev_warn(ctrl->dev,
-			 "tag %d qid %u opcode 0x%x: timeout (csts 0x%x), resetting controller\n",
-			 req->tag, q->qid, dbr_iod(req)->cmd.common.opcode, csts);
-		if (dbr_ctrl_schedule_reset(ctrl))
+		if (dbr_timeout_live(req, csts))
 			return BLK_EH_RESET_TIMER;
 		break;
 	default:

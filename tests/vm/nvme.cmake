@@ -7,3 +7,5 @@ dbr_vm_test(NAME nvme-unbind-load KERNELS 6.1 6.12 IOMMU off strict TIMEOUT 300)
 # Bounce buffering: data is only right if every mapping is synced and PRP
 # segments keep their page offset through swiotlb (dma_set_min_align_mask).
 dbr_vm_test(NAME nvme-fio-swiotlb CASE nvme-fio KERNELS 6.1 6.12 IOMMU off TIMEOUT 400 RUN_ARGS --swiotlb-force)
+# Timeout -> Abort -> reset, with a completion dropped on purpose.
+dbr_vm_test(NAME nvme-timeout KERNELS 6.1 6.12 IOMMU off TIMEOUT 200)
