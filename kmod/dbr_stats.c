@@ -25,7 +25,6 @@ const char *const dbr_stat_names[DBR_STAT_NR] = {
 	[DBR_STAT_ERR_FENCE]		= "err_fence",
 	[DBR_STAT_ERR_RANGE]		= "err_range",
 	[DBR_STAT_ERR_ALIGN]		= "err_align",
-	[DBR_STAT_ERR_XDEV]		= "err_xdev",
 	[DBR_STAT_ERR_COVERAGE]		= "err_coverage",
 	[DBR_STAT_ERR_IO]		= "err_io",
 };

@@ -45,7 +45,6 @@ enum dbr_stat {
 	DBR_STAT_ERR_FENCE,		/* reservation fence wait failed */
 	DBR_STAT_ERR_RANGE,		/* outside the token or its mapping */
 	DBR_STAT_ERR_ALIGN,		/* unaligned offset or length */
-	DBR_STAT_ERR_XDEV,		/* target not on this controller */
 	DBR_STAT_ERR_COVERAGE,		/* bytes not moved by DMA */
 	DBR_STAT_ERR_IO,		/* NVMe command failed */
 
