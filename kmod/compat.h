@@ -188,22 +188,44 @@ dbr_compat_alloc_queue(struct blk_mq_tag_set *set,
 #endif
 
 /*
- * vfs_iocb_iter_write() takes the filesystem's freeze protection itself
- * (kiocb_start_write) since v6.6; before, the caller had to.
+ * Freeze protection of a direct-I/O write: vfs_iocb_iter_write() takes it
+ * itself (kiocb_start_write) since v6.6 and releases it only if the write
+ * did not go asynchronous; otherwise the kiocb's completion must call
+ * dbr_compat_iocb_end_write(). Before v6.6 the caller takes it; the same
+ * is done here, as io_uring does, so both hold it until the write
+ * completes.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
 #define dbr_compat_iocb_iter_write(file, iocb, iter) \
 	vfs_iocb_iter_write(file, iocb, iter)
+#define dbr_compat_iocb_end_write(iocb)	kiocb_end_write(iocb)
 #else
+static inline void dbr_compat_iocb_end_write(struct kiocb *iocb)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+
+	if (!S_ISREG(inode->i_mode))
+		return;
+	/* lockdep: inherited from the submitting task */
+	__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
+	sb_end_write(inode->i_sb);
+}
+
 static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
 						 struct kiocb *iocb,
 						 struct iov_iter *iter)
 {
+	struct inode *inode = file_inode(file);
 	ssize_t ret;
 
-	file_start_write(file);
+	if (S_ISREG(inode->i_mode)) {
+		sb_start_write(inode->i_sb);
+		/* held past the return to userspace when it goes async */
+		__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
+	}
 	ret = vfs_iocb_iter_write(file, iocb, iter);
-	file_end_write(file);
+	if (ret != -EIOCBQUEUED)
+		dbr_compat_iocb_end_write(iocb);
 	return ret;
 }
 #endif

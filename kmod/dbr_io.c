@@ -785,6 +785,9 @@ static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret)
 {
 	struct dbr_io_req *r = container_of(kiocb, struct dbr_io_req, kiocb);
 
+	/* the write went asynchronous: its freeze protection ends here */
+	if (!r->is_read)
+		dbr_compat_iocb_end_write(kiocb);
 	dbr_io_chunk_release(r);
 	r->res = ret;
 	io_uring_cmd_complete_in_task(r->ucmd, dbr_io_task_done);
