@@ -420,19 +420,18 @@ static bool dbr_io_next_gap(struct dbr_io_chunk *c, u32 done, unsigned long from
 /*
  * Zero the token bytes the filesystem did not DMA, through the exporter's
  * CPU mapping. Only valid if the filesystem wrote nothing but zeros: the
- * placeholder page tells. Called without a map reference (vmap takes the
- * reservation lock).
+ * placeholder page tells. [@start, @end) is the first gap, in blocks.
+ * Called without a map reference (vmap takes the reservation lock).
  */
 static int dbr_io_fill_gaps(struct dbr_token *tok, struct dbr_io_chunk *c,
-			    u32 done, struct dbr_token_dev *tdev)
+			    u32 done, unsigned long start, unsigned long end,
+			    struct dbr_token_dev *tdev)
 {
-	unsigned long start, end, from = 0;
+	unsigned long from = 0;
 	struct iosys_map vmap;
 	u64 filled = 0;
 	int ret;
 
-	if (!dbr_io_next_gap(c, done, 0, &start, &end))
-		return 0;
 	/* real data went to the placeholder: it cannot be placed */
 	if (memchr_inv(page_address(c->page), 0, PAGE_SIZE))
 		return -ENODATA;
@@ -631,18 +630,19 @@ static ssize_t dbr_io_chunk_finish(struct dbr_io_req *r, ssize_t ret)
 {
 	struct dbr_io_chunk *c = r->c;
 	unsigned long s, e;
+	bool gap;
 	int err;
 
 	/* anything but a whole, fully covered call may have used the page */
-	if (ret != c->len || dbr_io_next_gap(c, ret, 0, &s, &e))
+	gap = ret > 0 && dbr_io_next_gap(c, ret, 0, &s, &e);
+	if (ret != c->len || gap)
 		c->page_dirty = true;
-	if (ret <= 0)
+	if (ret <= 0 || !gap)
 		return ret;
-	if (!r->is_read) {
-		/* the filesystem consumed bytes by CPU: the file got zeros */
-		return dbr_io_next_gap(c, ret, 0, &s, &e) ? -EIO : ret;
-	}
-	err = dbr_io_fill_gaps(r->tok, c, ret, r->t.tdev);
+	/* a WRITE: the filesystem consumed bytes by CPU, the file got zeros */
+	if (!r->is_read)
+		return -EIO;
+	err = dbr_io_fill_gaps(r->tok, c, ret, s, e, r->t.tdev);
 	return err ? err : ret;
 }
 
