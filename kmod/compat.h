@@ -242,4 +242,60 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
 #define dbr_compat_uring_cmd_payload(ucmd)	((ucmd)->cmd)
 #endif
 
+/*
+ * blk_mq_ops.queue_rqs' list. v6.13 (and Debian's 6.12, from the stable
+ * series) pass a struct rq_list {head, tail}; v6.1 a bare head of requests
+ * chained by rq_next. Drivers work on a struct dbr_rqs either way.
+ */
+struct dbr_rqs {
+	struct request *head;
+	struct request *tail;
+};
+
+#ifdef DBR_PROBED_RQ_LIST
+#define dbr_compat_rqs_arg	struct rq_list
+static inline void dbr_compat_rqs_take(struct rq_list *arg, struct dbr_rqs *l)
+{
+	l->head = arg->head;
+	l->tail = arg->tail;
+	arg->head = NULL;
+	arg->tail = NULL;
+}
+
+static inline void dbr_compat_rqs_give(struct rq_list *arg, struct dbr_rqs *l)
+{
+	arg->head = l->head;
+	arg->tail = l->tail;
+}
+#else
+#define dbr_compat_rqs_arg	struct request *
+static inline void dbr_compat_rqs_take(struct request **arg, struct dbr_rqs *l)
+{
+	l->head = *arg;
+	l->tail = NULL;
+	*arg = NULL;
+}
+
+static inline void dbr_compat_rqs_give(struct request **arg, struct dbr_rqs *l)
+{
+	*arg = l->head;
+}
+#endif
+
+/*
+ * v6.1's plugged batches reach queue_rqs without tags->rqs[] pointing at
+ * their requests (nvme-pci set it itself there); later kernels set it in
+ * blk_mq_start_request(). The completion path looks requests up by tag.
+ */
+#ifdef DBR_PROBED_RQ_LIST
+static inline void dbr_compat_rq_batch_tag(struct request *req)
+{
+}
+#else
+static inline void dbr_compat_rq_batch_tag(struct request *req)
+{
+	req->mq_hctx->tags->rqs[req->tag] = req;
+}
+#endif
+
 #endif /* DBR_COMPAT_H */

@@ -434,18 +434,13 @@ static bool dbr_rq_has_data(struct request *req)
 	return blk_rq_nr_phys_segments(req) && req_op(req) != REQ_OP_DISCARD;
 }
 
-static blk_status_t dbr_queue_rq(struct blk_mq_hw_ctx *hctx,
-				 const struct blk_mq_queue_data *bd)
+/* Build @req's command in its iod and start it; undone on failure. */
+static blk_status_t dbr_prep_rq(struct dbr_queue *q, struct request *req)
 {
-	struct dbr_queue *q = hctx->driver_data;
-	struct request *req = bd->rq;
 	struct dbr_iod *iod = dbr_iod(req);
 	struct dbr_ctrl *ctrl = q->ctrl;
 	struct nvme_command *cmd = &iod->cmd;
 	blk_status_t ret;
-
-	if (unlikely(!test_bit(DBR_Q_ENABLED, &q->flags)))
-		return BLK_STS_IOERR;
 
 	dbr_iod_reset(req);
 	if (!dbr_is_passthrough(req)) {
@@ -461,12 +456,98 @@ static blk_status_t dbr_queue_rq(struct blk_mq_hw_ctx *hctx,
 			goto release_cmd;
 	}
 	blk_mq_start_request(req);
-	dbr_submit_cmd(q, cmd, bd->last);
 	return BLK_STS_OK;
 
 release_cmd:
 	dbr_release_cmd(ctrl, req);
 	return ret;
+}
+
+static blk_status_t dbr_queue_rq(struct blk_mq_hw_ctx *hctx,
+				 const struct blk_mq_queue_data *bd)
+{
+	struct dbr_queue *q = hctx->driver_data;
+	blk_status_t ret;
+
+	if (unlikely(!test_bit(DBR_Q_ENABLED, &q->flags)))
+		return BLK_STS_IOERR;
+	ret = dbr_prep_rq(q, bd->rq);
+	if (ret)
+		return ret;
+	dbr_submit_cmd(q, &dbr_iod(bd->rq)->cmd, bd->last);
+	return BLK_STS_OK;
+}
+
+static void dbr_rqs_add_tail(struct dbr_rqs *l, struct request *req)
+{
+	req->rq_next = NULL;
+	if (l->tail)
+		l->tail->rq_next = req;
+	else
+		l->head = req;
+	l->tail = req;
+}
+
+static struct request *dbr_rqs_pop(struct dbr_rqs *l)
+{
+	struct request *req = l->head;
+
+	if (req) {
+		l->head = req->rq_next;
+		if (!l->head)
+			l->tail = NULL;
+		req->rq_next = NULL;
+	}
+	return req;
+}
+
+/* Copy prepared commands into the SQ: one lock, one doorbell update. */
+static void dbr_submit_cmds(struct dbr_queue *q, struct dbr_rqs *l)
+{
+	struct request *req;
+
+	if (!l->head)
+		return;
+	spin_lock(&q->sq_lock);
+	while ((req = dbr_rqs_pop(l))) {
+		memcpy(&q->sq_cmds[q->sq_tail], &dbr_iod(req)->cmd,
+		       sizeof(struct nvme_command));
+		if (++q->sq_tail == q->q_depth)
+			q->sq_tail = 0;
+	}
+	dbr_ring_sq(q);
+	spin_unlock(&q->sq_lock);
+}
+
+/*
+ * A plugged batch (blk_mq_flush_plug_list), as nvme-pci does it: every
+ * request is prepared, then each queue's commands are copied in under one
+ * lock with one doorbell update (one MMIO write at most, none with shadow
+ * doorbells most of the time). Requests that cannot be prepared go back to
+ * the block layer, which issues them one at a time through queue_rq; that
+ * is where their errors and BLK_STS_RESOURCE are handled.
+ */
+static void dbr_queue_rqs(dbr_compat_rqs_arg *rqlist)
+{
+	struct dbr_rqs in, submit = { }, requeue = { };
+	struct dbr_queue *q = NULL;
+	struct request *req;
+
+	dbr_compat_rqs_take(rqlist, &in);
+	while ((req = dbr_rqs_pop(&in))) {
+		if (q && q != req->mq_hctx->driver_data)
+			dbr_submit_cmds(q, &submit);
+		q = req->mq_hctx->driver_data;
+		dbr_compat_rq_batch_tag(req);
+		if (likely(test_bit(DBR_Q_ENABLED, &q->flags)) &&
+		    dbr_prep_rq(q, req) == BLK_STS_OK)
+			dbr_rqs_add_tail(&submit, req);
+		else
+			dbr_rqs_add_tail(&requeue, req);
+	}
+	if (q)
+		dbr_submit_cmds(q, &submit);
+	dbr_compat_rqs_give(rqlist, &requeue);
 }
 
 /*
@@ -632,6 +713,7 @@ static const struct blk_mq_ops dbr_admin_mq_ops = {
 
 static const struct blk_mq_ops dbr_mq_ops = {
 	.queue_rq	= dbr_queue_rq,
+	.queue_rqs	= dbr_queue_rqs,
 	.commit_rqs	= dbr_commit_rqs,
 	.complete	= dbr_complete_rq,
 	.init_hctx	= dbr_init_hctx,
