@@ -135,6 +135,48 @@ int dbr_seg_iter_init_runs(struct dbr_seg_iter *it, const struct dbr_run *runs,
 }
 
 /**
+ * dbr_seg_iter_sub() - a window inside the range of a runs iterator
+ * @it: iterator to initialise
+ * @base: a fresh DBR_SEG_RUNS iterator (dbr_seg_iter_init_runs())
+ * @skip: bytes of @base's range before the window
+ * @len: window length
+ *
+ * Starts at @base's run instead of searching the whole token again: a
+ * window inside that run costs nothing, a later one a search of the runs
+ * after it.
+ *
+ * Return: 0, -EINVAL for an empty window or a @base of another kind,
+ * -ERANGE if the window leaves @base's range.
+ */
+int dbr_seg_iter_sub(struct dbr_seg_iter *it, const struct dbr_seg_iter *base,
+		     u64 skip, u64 len)
+{
+	const struct dbr_run *run;
+	unsigned int idx;
+	u64 pos;
+
+	if (!len || base->kind != DBR_SEG_RUNS)
+		return -EINVAL;
+	if (skip > base->len || len > base->len - skip)
+		return -ERANGE;
+	idx = base->idx;
+	run = &base->runs[idx];
+	pos = run->off + base->skip + skip;
+	if (pos - run->off >= run->len)
+		idx += dbr_runs_find(run, base->nr - idx, pos);
+	*it = (struct dbr_seg_iter) {
+		.kind	= DBR_SEG_RUNS,
+		.runs	= base->runs,
+		.idx	= idx,
+		.nr	= base->nr,
+		.skip	= pos - base->runs[idx].off,
+		.left	= len,
+		.len	= len,
+	};
+	return 0;
+}
+
+/**
  * dbr_seg_iter_init_segs() - iterate all of an array of mapped segments
  * @it: iterator to initialise
  * @segs: segments
@@ -176,6 +218,32 @@ void dbr_seg_iter_init_fn(struct dbr_seg_iter *it, dbr_seg_next_fn fn,
 		.left		= len,
 		.len		= len,
 	};
+}
+
+/*
+ * The whole range as one piece, found without walking: a single segment,
+ * or a window inside one run. That is the shape of most small requests, so
+ * the builders take it before setting up a merging walk. @it must be fresh.
+ */
+static bool dbr_seg_iter_one(const struct dbr_seg_iter *it,
+			     dbr_dma_addr_t *addr)
+{
+	if (!it->len || it->left != it->len || it->idx >= it->nr)
+		return false;
+	switch (it->kind) {
+	case DBR_SEG_RUNS:
+		if (it->runs[it->idx].len - it->skip < it->len)
+			return false;
+		*addr = it->runs[it->idx].dma + it->skip;
+		return true;
+	case DBR_SEG_ARRAY:
+		if (it->nr != 1 || it->segs[0].len != it->len)
+			return false;
+		*addr = it->segs[0].addr;
+		return true;
+	default:
+		return false;
+	}
 }
 
 /*
@@ -371,6 +439,8 @@ int dbr_sgl_count(const struct dbr_seg_iter *it)
 	u64 l, sum = 0;
 	int n = 0;
 
+	if (dbr_seg_iter_one(it, &a) && it->len <= DBR_SGL_DESC_MAX_LEN)
+		return 1;
 	dbr_merge_init(&m, it, DBR_SGL_DESC_MAX_LEN);
 	while (dbr_merge_next(&m, &a, &l)) {
 		if (n == INT_MAX)
@@ -461,6 +531,10 @@ int dbr_sgl_build(const struct dbr_seg_iter *it, const struct dbr_desc_cfg *cfg,
 	int n, ret;
 
 	dbr_desc_pages_init(pages);
+	if (dbr_seg_iter_one(it, &a) && it->len <= DBR_SGL_DESC_MAX_LEN) {
+		dbr_sgl_set(&dptr->sgl, a, it->len, DBR_SGL_DATA_BLOCK);
+		return 0;
+	}
 	n = dbr_sgl_count(it);
 	if (n < 0)
 		return n;
@@ -553,6 +627,8 @@ int dbr_prp_check(const struct dbr_seg_iter *it, u32 page_size)
 	struct dbr_merge m;
 	bool first = true;
 
+	if (dbr_seg_iter_one(it, &a))
+		return a & 3 ? -EINVAL : 0;
 	dbr_merge_init(&m, it, U64_MAX);
 	while (dbr_merge_next(&m, &a, &l)) {
 		if (first ? (a & 3) : ((a | end) & mask))
@@ -646,6 +722,15 @@ int dbr_prp_build(const struct dbr_seg_iter *it, const struct dbr_desc_cfg *cfg,
 	int ret;
 
 	dbr_desc_pages_init(pages);
+	/* one piece over at most two pages: PRP1 and PRP2, no walk */
+	if (dbr_seg_iter_one(it, &prp1) && !(prp1 & 3) &&
+	    dbr_prp_nr_list(prp1, it->len, cfg->page_size) <= 1) {
+		if (dbr_prp_nr_list(prp1, it->len, cfg->page_size))
+			prp2 = (prp1 | (cfg->page_size - 1)) + 1;
+		dptr->prp.prp1 = cpu_to_le64(prp1);
+		dptr->prp.prp2 = cpu_to_le64(prp2);
+		return 0;
+	}
 	ret = dbr_prp_check(it, cfg->page_size);
 	if (ret)
 		return ret;

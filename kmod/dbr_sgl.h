@@ -142,6 +142,8 @@ struct dbr_seg_iter {
 
 int dbr_seg_iter_init_runs(struct dbr_seg_iter *it, const struct dbr_run *runs,
 			   unsigned int nr, u64 off, u64 len);
+int dbr_seg_iter_sub(struct dbr_seg_iter *it, const struct dbr_seg_iter *base,
+		     u64 skip, u64 len);
 void dbr_seg_iter_init_segs(struct dbr_seg_iter *it, const struct dbr_seg *segs,
 			    unsigned int nr);
 void dbr_seg_iter_init_fn(struct dbr_seg_iter *it, dbr_seg_next_fn fn,

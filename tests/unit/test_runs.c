@@ -172,6 +172,47 @@ static void test_iter_window(void)
 	CHECK_RET(dbr_seg_iter_init_runs(&it, r, 0, 0, 1), -ERANGE);
 }
 
+/* Windows of a chunk's iterator: same pieces as a fresh search. */
+static void test_iter_sub(void)
+{
+	struct dbr_run r[10];
+	struct dbr_seg_iter base, it, ref;
+	struct dbr_seg seg = { 0x1000, 4096 };
+	static const u64 cases[][2] = {
+		{ 0, 4096 },			/* start of the first run */
+		{ 100, 200 },			/* inside the first run */
+		{ 64 * KB - 512 - 1, 1 },	/* its last byte */
+		{ 64 * KB - 512, 4096 },	/* exactly the next run */
+		{ 64 * KB - 1024, 8192 },	/* across a boundary */
+		{ 4 * 64 * KB + 7, 64 * KB },	/* several runs later */
+		{ 0, 6 * 64 * KB - 512 },	/* the whole base */
+		{ 6 * 64 * KB - 512 - 1, 1 },	/* its last byte */
+	};
+	u64 off = 2 * 64 * KB + 512, blen = 6 * 64 * KB - 512;
+	unsigned int i;
+
+	make_runs(r, 10, 0x40000000, 64 * KB, 4096);
+	CHECK_RET(dbr_seg_iter_init_runs(&base, r, 10, off, blen), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_RET(dbr_seg_iter_sub(&it, &base, cases[i][0], cases[i][1]), 0);
+		CHECK_RET(dbr_seg_iter_init_runs(&ref, r, 10, off + cases[i][0],
+						 cases[i][1]), 0);
+		CHECK_EQ(it.idx, ref.idx);
+		CHECK_EQ(it.skip, ref.skip);
+		collect(&got, &it);
+		collect(&want, &ref);
+		CHECK(pieces_equal(&got, &want));
+	}
+	/* outside the base, even where the token has bytes */
+	CHECK_RET(dbr_seg_iter_sub(&it, &base, 0, blen + 1), -ERANGE);
+	CHECK_RET(dbr_seg_iter_sub(&it, &base, blen, 1), -ERANGE);
+	CHECK_RET(dbr_seg_iter_sub(&it, &base, U64_MAX, 1), -ERANGE);
+	CHECK_RET(dbr_seg_iter_sub(&it, &base, 1, U64_MAX), -ERANGE);
+	CHECK_RET(dbr_seg_iter_sub(&it, &base, 0, 0), -EINVAL);
+	dbr_seg_iter_init_segs(&ref, &seg, 1);
+	CHECK_RET(dbr_seg_iter_sub(&it, &ref, 0, 1), -EINVAL);
+}
+
 /* A linked list stands in for a scatterlist the pure code cannot see. */
 struct node {
 	dbr_dma_addr_t	addr;
@@ -428,6 +469,7 @@ int main(void)
 	RUN(test_find);
 	RUN(test_runs_check);
 	RUN(test_iter_window);
+	RUN(test_iter_sub);
 	RUN(test_iter_segs_fn);
 	RUN(test_split);
 	RUN(test_split_walk);
