@@ -16,26 +16,32 @@
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
-#include <linux/xarray.h>
 #include <uapi/linux/dmabridge.h>
 
 #include "compat.h"
 #include "dbr_io.h"
 #include "dbr_token.h"
 
-/* Chunks (in flight or pooled), by aligned address; read from queue_rq. */
-static DEFINE_XARRAY(dbr_io_chunks);
+/*
+ * Chunks (in flight or pooled), by aligned address; read from queue_rq
+ * under RCU. A hash table, not an xarray: the keys are kernel addresses, so
+ * an xarray walk would be nine levels deep for every token request.
+ */
+#define DBR_IO_HASH_BITS	8
+static DEFINE_HASHTABLE(dbr_io_chunk_hash, DBR_IO_HASH_BITS);
+static DEFINE_SPINLOCK(dbr_io_hash_lock);
 /* Fast exit for ordinary I/O while no token request is in flight. */
 static atomic_t dbr_io_live = ATOMIC_INIT(0);
 
 /*
- * Idle chunks, kept for the next request: a chunk costs two allocations, an
- * xarray insertion and an RCU-deferred free, which small requests would
- * otherwise pay every time. A pooled chunk stays in the xarray: no bio
+ * Idle chunks, kept for the next request: a chunk costs two allocations, a
+ * hash insertion and an RCU-deferred free, which small requests would
+ * otherwise pay every time. A pooled chunk stays in the table: no bio
  * carries its bvecs, so queue_rq never finds it.
  */
 static DEFINE_SPINLOCK(dbr_io_pool_lock);
@@ -44,13 +50,62 @@ static unsigned int dbr_io_pool_n;
 
 #define DBR_IO_CHUNK_KEY(p)	((unsigned long)(p) / DBR_IO_CHUNK_ALLOC)
 
+/**
+ * struct dbr_io_target - what a request reads from or writes to
+ * @file: the caller's file (a reference)
+ * @tdev: the dmabridge controller under it
+ * @lbs_shift: log2 of the logical block size: the alignment unit
+ */
+struct dbr_io_target {
+	struct file		*file;
+	struct dbr_token_dev	*tdev;
+	u32			lbs_shift;
+};
+
+/**
+ * struct dbr_io_req - a token request in progress
+ * @kiocb: the direct-I/O call of the current chunk
+ * @io: the request as userspace gave it
+ * @tok: the token (a reference)
+ * @t: the target
+ * @c: the chunk (placeholder bvecs) reused for every step
+ * @done: bytes completed in earlier chunks
+ * @cur_len: bytes of the current chunk
+ * @is_read: file -> buffer
+ * @res: result of the current chunk's asynchronous call
+ * @ucmd: the io_uring command, NULL for the synchronous ioctl
+ */
+struct dbr_io_req {
+	struct kiocb		kiocb;
+	struct dmabridge_io	io;
+	struct dbr_token	*tok;
+	struct dbr_io_target	t;
+	struct dbr_io_chunk	*c;
+	u64			done;
+	u32			cur_len;
+	bool			is_read;
+	long			res;
+	struct io_uring_cmd	*ucmd;
+};
+
+/**
+ * struct dbr_io_slot - what one request in flight allocates: its chunk and
+ * its state, one pooled allocation
+ * @c: the chunk; first, so the slot's address is the chunk's lookup key
+ * @r: the request
+ */
+struct dbr_io_slot {
+	struct dbr_io_chunk	c;
+	struct dbr_io_req	r;
+};
+
 /* ---- chunks ------------------------------------------------------------ */
 
 static struct dbr_io_chunk *dbr_io_chunk_new(void)
 {
 	struct dbr_io_chunk *c;
 
-	BUILD_BUG_ON(sizeof(*c) > DBR_IO_CHUNK_ALLOC);
+	BUILD_BUG_ON(sizeof(struct dbr_io_slot) > DBR_IO_CHUNK_ALLOC);
 	BUILD_BUG_ON(!is_power_of_2(DBR_IO_CHUNK_ALLOC));
 	/* kmalloc() aligns power-of-two sizes naturally: see DBR_IO_CHUNK_KEY */
 	c = kmalloc(DBR_IO_CHUNK_ALLOC, GFP_KERNEL);
@@ -62,13 +117,11 @@ static struct dbr_io_chunk *dbr_io_chunk_new(void)
 	if (!c->page)
 		goto free_chunk;
 	c->page_dirty = false;
-	spin_lock_init(&c->cover_lock);
-	if (xa_insert(&dbr_io_chunks, DBR_IO_CHUNK_KEY(c), c, GFP_KERNEL))
-		goto free_page;
+	spin_lock(&dbr_io_hash_lock);
+	hash_add_rcu(dbr_io_chunk_hash, &c->hnode, DBR_IO_CHUNK_KEY(c));
+	spin_unlock(&dbr_io_hash_lock);
 	return c;
 
-free_page:
-	__free_page(c->page);
 free_chunk:
 	kfree(c);
 	return NULL;
@@ -84,7 +137,9 @@ static void dbr_io_chunk_free_rcu(struct rcu_head *head)
 
 static void dbr_io_chunk_destroy(struct dbr_io_chunk *c)
 {
-	xa_erase(&dbr_io_chunks, DBR_IO_CHUNK_KEY(c));
+	spin_lock(&dbr_io_hash_lock);
+	hash_del_rcu(&c->hnode);
+	spin_unlock(&dbr_io_hash_lock);
 	/* queue_rq may still be looking at it under RCU */
 	call_rcu(&c->rcu, dbr_io_chunk_free_rcu);
 }
@@ -128,7 +183,8 @@ static unsigned int dbr_io_chunk_setup(struct dbr_io_chunk *c,
 	c->tok_off = tok_off;
 	c->len = len;
 	c->lbs_shift = lbs_shift;
-	bitmap_zero(c->covered, DBR_IO_COVER_BITS);
+	/* only the blocks of this call are ever looked at */
+	bitmap_zero(c->covered, DIV_ROUND_UP(len, 1U << lbs_shift));
 	if (c->page_dirty) {
 		clear_highpage(c->page);
 		c->page_dirty = false;
@@ -143,40 +199,24 @@ static unsigned int dbr_io_chunk_setup(struct dbr_io_chunk *c,
 
 /* ---- queue_rq side ----------------------------------------------------- */
 
-/* The chunk whose placeholder bvecs @bio carries, or NULL. RCU held. */
+/*
+ * The chunk whose placeholder bvecs @bio carries, or NULL. RCU held. Only
+ * compares addresses: @bio's bvec array is never dereferenced.
+ */
 static struct dbr_io_chunk *dbr_io_bio_chunk(struct bio *bio)
 {
+	unsigned long key = DBR_IO_CHUNK_KEY(bio->bi_io_vec);
 	struct dbr_io_chunk *c;
 
-	c = xa_load(&dbr_io_chunks, DBR_IO_CHUNK_KEY(bio->bi_io_vec));
-	if (!c || bio->bi_io_vec < c->bvecs ||
-	    bio->bi_io_vec >= c->bvecs + DBR_IO_CHUNK_PAGES)
-		return NULL;
-	return c;
-}
-
-/**
- * dbr_io_rq_is_token() - does @req carry placeholder bvecs?
- * @req: a read or write request about to be issued
- *
- * Return: true if any of its bios came from a token request.
- */
-bool dbr_io_rq_is_token(struct request *req)
-{
-	struct bio *bio;
-	bool found = false;
-
-	if (!atomic_read(&dbr_io_live) || !req->bio)
-		return false;
-	rcu_read_lock();
-	__rq_for_each_bio(bio, req) {
-		if (dbr_io_bio_chunk(bio)) {
-			found = true;
-			break;
-		}
+	hash_for_each_possible_rcu(dbr_io_chunk_hash, c, hnode, key) {
+		if (DBR_IO_CHUNK_KEY(c) != key)
+			continue;
+		if (bio->bi_io_vec < c->bvecs ||
+		    bio->bi_io_vec >= c->bvecs + DBR_IO_CHUNK_PAGES)
+			return NULL;
+		return c;
 	}
-	rcu_read_unlock();
-	return found;
+	return NULL;
 }
 
 static int dbr_io_add_seg(struct dbr_io_pdu *pdu, dma_addr_t addr, u64 len,
@@ -199,17 +239,39 @@ static int dbr_io_add_seg(struct dbr_io_pdu *pdu, dma_addr_t addr, u64 len,
 	return 0;
 }
 
+/*
+ * Mark blocks [@start, @start + @nr) covered. queue_rq runs on several CPUs
+ * at once, but the windows of one chunk never share a block: a word wholly
+ * inside this window is nobody else's and is stored, the words at its ends
+ * may be shared and are or-ed atomically.
+ */
+static void dbr_io_cover(unsigned long *map, unsigned long start,
+			 unsigned long nr)
+{
+	unsigned long end = start + nr, lo, n;
+
+	while (start < end) {
+		lo = start % BITS_PER_LONG;
+		n = min(end - start, BITS_PER_LONG - lo);
+		if (n == BITS_PER_LONG)
+			WRITE_ONCE(map[BIT_WORD(start)], ~0UL);
+		else
+			set_mask_bits(&map[BIT_WORD(start)], 0,
+				      GENMASK(lo + n - 1, lo));
+		start += n;
+	}
+}
+
 /* Token bytes [off, off + len) of @c as DMA segments; mark them covered. */
 static int dbr_io_add_window(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
 			     u64 off, u64 len)
 {
 	struct dbr_seg_iter it;
 	dbr_dma_addr_t addr;
-	unsigned long flags;
 	u64 n;
 	int ret;
 
-	ret = dbr_token_map_iter(c->map, off, len, &it);
+	ret = dbr_seg_iter_sub(&it, &c->range, off - c->tok_off, len);
 	if (ret)
 		return ret;
 	while (dbr_seg_iter_next(&it, &addr, &n)) {
@@ -221,10 +283,8 @@ static int dbr_io_add_window(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
 	 * Marked when issued: if the command fails, the direct-I/O call fails
 	 * and the coverage of the chunk is never looked at.
 	 */
-	spin_lock_irqsave(&c->cover_lock, flags);
-	bitmap_set(c->covered, (off - c->tok_off) >> c->lbs_shift,
-		   len >> c->lbs_shift);
-	spin_unlock_irqrestore(&c->cover_lock, flags);
+	dbr_io_cover(c->covered, (off - c->tok_off) >> c->lbs_shift,
+		     len >> c->lbs_shift);
 	return 0;
 }
 
@@ -282,29 +342,47 @@ static int dbr_io_add_token_bio(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
 
 /**
  * dbr_io_rq_map() - DMA segments for a request with placeholder bvecs
- * @req: the request (dbr_io_rq_is_token() said yes)
+ * @req: a read or write request about to be issued
  * @dev: the controller's DMA device
  * @pdu: per-request storage, undone by dbr_io_rq_unmap()
  * @it: set to iterate the segments, for the SGL/PRP builders
  *
  * No DMA mapping happens for placeholder bvecs: their addresses come from the
- * token's premapped runs. Runs in atomic context.
+ * token's premapped runs. Ordinary bios the block layer merged into the same
+ * request are mapped page by page. Runs in atomic context.
  *
- * Return: 0, -ENOMEM (retry later) or another -errno (fail the request).
+ * Return: 0 (mapped), 1 (no placeholder bvecs: not a token request, @pdu
+ * untouched), -ENOMEM (retry later) or another -errno (fail the request).
  */
 int dbr_io_rq_map(struct request *req, struct device *dev,
 		  struct dbr_io_pdu *pdu, struct dbr_seg_iter *it)
 {
 	enum dma_data_direction dir = rq_dma_dir(req);
-	struct dbr_io_chunk *c;
-	struct bio *bio;
+	struct dbr_io_chunk *first = NULL, *c;
+	struct bio *bio, *first_bio;
+	bool seen = false;
 	int ret = 0;
 
+	if (!atomic_read(&dbr_io_live) || !req->bio)
+		return 1;
+	rcu_read_lock();
+	__rq_for_each_bio(first_bio, req) {
+		first = dbr_io_bio_chunk(first_bio);
+		if (first)
+			break;
+	}
+	if (!first) {
+		rcu_read_unlock();
+		return 1;
+	}
 	pdu->nr_segs = 0;
 	bitmap_zero(pdu->mapped, DBR_IO_RQ_SEGS);
-	rcu_read_lock();
 	__rq_for_each_bio(bio, req) {
-		c = dbr_io_bio_chunk(bio);
+		/* bios before the first token bio are known to be ordinary */
+		if (bio == first_bio)
+			seen = true;
+		c = bio == first_bio ? first :
+		    seen ? dbr_io_bio_chunk(bio) : NULL;
 		if (c)
 			ret = dbr_io_add_token_bio(pdu, c, bio);
 		else
@@ -343,18 +421,6 @@ void dbr_io_rq_unmap(struct request *req, struct device *dev,
 }
 
 /* ---- the target -------------------------------------------------------- */
-
-/**
- * struct dbr_io_target - what a request reads from or writes to
- * @file: the caller's file (a reference)
- * @tdev: the dmabridge controller under it
- * @lbs_shift: log2 of the logical block size: the alignment unit
- */
-struct dbr_io_target {
-	struct file		*file;
-	struct dbr_token_dev	*tdev;
-	u32			lbs_shift;
-};
 
 static struct block_device *dbr_io_file_bdev(struct file *file)
 {
@@ -466,32 +532,6 @@ end_access:
 
 /* ---- execution --------------------------------------------------------- */
 
-/**
- * struct dbr_io_req - a token request in progress
- * @kiocb: the direct-I/O call of the current chunk
- * @io: the request as userspace gave it
- * @tok: the token (a reference)
- * @t: the target
- * @c: the chunk (placeholder bvecs) reused for every step
- * @done: bytes completed in earlier chunks
- * @cur_len: bytes of the current chunk
- * @is_read: file -> buffer
- * @res: result of the current chunk's asynchronous call
- * @ucmd: the io_uring command, NULL for the synchronous ioctl
- */
-struct dbr_io_req {
-	struct kiocb		kiocb;
-	struct dmabridge_io	io;
-	struct dbr_token	*tok;
-	struct dbr_io_target	t;
-	struct dbr_io_chunk	*c;
-	u64			done;
-	u32			cur_len;
-	bool			is_read;
-	long			res;
-	struct io_uring_cmd	*ucmd;
-};
-
 static int dbr_io_check(const struct dmabridge_io *io, u32 lbs_shift)
 {
 	u64 mask = (1ULL << lbs_shift) - 1;
@@ -528,18 +568,32 @@ static void dbr_io_account(struct dbr_token_dev *tdev, long ret, bool is_read)
 		     DBR_STAT_WRITE_BYTES, ret);
 }
 
-/* Token, target, checks, chunk: everything a request needs before I/O. */
-static int dbr_io_req_init(struct dbr_io_req *r, struct dbr_ctx *ctx,
-			   const struct dmabridge_io *io, bool is_read)
+/*
+ * Token, target, checks, chunk: everything a request needs before I/O.
+ * Return: the request (in its chunk's slot) or an ERR_PTR().
+ */
+static struct dbr_io_req *dbr_io_req_new(struct dbr_ctx *ctx,
+					 const struct dmabridge_io *io,
+					 bool is_read)
 {
+	struct dbr_io_chunk *c;
+	struct dbr_io_req *r;
 	int ret;
 
+	c = dbr_io_chunk_alloc();
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	r = &container_of(c, struct dbr_io_slot, c)->r;
+	r->c = c;
 	r->io = *io;
 	r->is_read = is_read;
 	r->done = 0;
+	r->ucmd = NULL;
 	r->tok = dbr_ctx_token_get(ctx, io->token);
-	if (!r->tok)
-		return -ENOENT;
+	if (!r->tok) {
+		ret = -ENOENT;
+		goto free_chunk;
+	}
 	/* the token alone decides this one, whatever the target */
 	if (!dbr_io_in_token(io, r->tok)) {
 		ret = -ERANGE;
@@ -558,27 +612,24 @@ static int dbr_io_req_init(struct dbr_io_req *r, struct dbr_ctx *ctx,
 		dbr_io_account(r->t.tdev, ret, is_read);
 		goto put_target;
 	}
-	r->c = dbr_io_chunk_alloc();
-	if (!r->c) {
-		ret = -ENOMEM;
-		goto put_target;
-	}
-	return 0;
+	return r;
 
 put_target:
 	dbr_io_target_put(&r->t);
 put_token:
 	dbr_token_put(r->tok);
-	return ret;
+free_chunk:
+	dbr_io_chunk_free(c);
+	return ERR_PTR(ret);
 }
 
-/* Inverse of dbr_io_req_init(); @ret is the request's result. */
+/* Inverse of dbr_io_req_new(); @ret is the request's result. Frees @r. */
 static void dbr_io_req_release(struct dbr_io_req *r, long ret)
 {
-	dbr_io_chunk_free(r->c);
 	dbr_io_account(r->t.tdev, ret, r->is_read);
 	dbr_io_target_put(&r->t);
 	dbr_token_put(r->tok);
+	dbr_io_chunk_free(r->c);
 }
 
 /*
@@ -590,7 +641,9 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
 	enum dma_data_direction dir = r->is_read ? DMA_FROM_DEVICE :
 						   DMA_TO_DEVICE;
 	u64 tok_off = r->io.token_offset + r->done;
+	struct dbr_io_chunk *c = r->c;
 	struct dbr_token_map *map;
+	unsigned int nr;
 	int ret;
 
 	r->cur_len = min_t(u64, r->io.length - r->done, DBR_IO_CHUNK_BYTES);
@@ -600,9 +653,18 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
 		return ret == -EAGAIN || ret == -ENOMEM || ret == -EINTR ||
 		       ret == -ERESTARTSYS || ret == -EBADF || ret == -ENODEV ?
 		       ret : -EOPNOTSUPP;
-	dbr_token_sync_for_device(map, tok_off, r->cur_len, dir);
-	return dbr_io_chunk_setup(r->c, map, tok_off, r->cur_len,
-				  r->t.lbs_shift);
+	/*
+	 * The chunk's one run lookup. A mapping shorter than the token (a
+	 * broken exporter) cannot be used.
+	 */
+	ret = dbr_token_map_iter(map, tok_off, r->cur_len, &c->range);
+	if (ret) {
+		dbr_token_map_put(map);
+		return -EOPNOTSUPP;
+	}
+	nr = dbr_io_chunk_setup(c, map, tok_off, r->cur_len, r->t.lbs_shift);
+	dbr_token_sync_for_device(map, &c->range, dir);
+	return nr;
 }
 
 /*
@@ -617,7 +679,7 @@ static void dbr_io_chunk_release(struct dbr_io_req *r)
 						   DMA_TO_DEVICE;
 	struct dbr_io_chunk *c = r->c;
 
-	dbr_token_sync_for_cpu(c->map, c->tok_off, c->len, dir);
+	dbr_token_sync_for_cpu(c->map, &c->range, dir);
 	dbr_token_map_put(c->map);
 	c->map = NULL;
 }
@@ -693,24 +755,24 @@ static bool dbr_io_advance(struct dbr_io_req *r, ssize_t n, long *res)
 long dbr_io_execute(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		    bool is_read)
 {
-	struct dbr_io_req r;
+	struct dbr_io_req *r;
 	ssize_t ret;
 	long res;
 	int nr;
 
-	res = dbr_io_req_init(&r, ctx, io, is_read);
-	if (res)
-		return res;
+	r = dbr_io_req_new(ctx, io, is_read);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
 	do {
-		nr = dbr_io_chunk_start(&r, false);
+		nr = dbr_io_chunk_start(r, false);
 		if (nr < 0) {
 			res = nr;
 			break;
 		}
-		ret = dbr_io_call(&r, nr, NULL, false);
-		dbr_io_chunk_release(&r);
-	} while (dbr_io_advance(&r, dbr_io_chunk_finish(&r, ret), &res));
-	dbr_io_req_release(&r, res);
+		ret = dbr_io_call(r, nr, NULL, false);
+		dbr_io_chunk_release(r);
+	} while (dbr_io_advance(r, dbr_io_chunk_finish(r, ret), &res));
+	dbr_io_req_release(r, res);
 	return res;
 }
 
@@ -728,7 +790,6 @@ static void dbr_io_async_end(struct dbr_io_req *r, long res,
 	u64 tag = r->io.tag;
 
 	dbr_io_req_release(r, res);
-	kfree(r);
 	/* the tag comes back in big_cqe[0] on IORING_SETUP_CQE32 rings */
 	io_uring_cmd_done(ucmd, res, tag, issue_flags);
 }
@@ -813,14 +874,9 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 	long res;
 
 	BUILD_BUG_ON(sizeof(r) > sizeof_field(struct io_uring_cmd, pdu));
-	r = kmalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	res = dbr_io_req_init(r, ctx, io, is_read);
-	if (res) {
-		kfree(r);
-		return res;
-	}
+	r = dbr_io_req_new(ctx, io, is_read);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
 	r->ucmd = ucmd;
 	*dbr_io_ucmd_pdu(ucmd) = r;
 	res = dbr_io_async_step(r, nowait);
@@ -829,7 +885,6 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 	if (res == -EAGAIN && nowait) {
 		/* from scratch in an io-wq worker; chunks done are redone */
 		dbr_io_req_release(r, res);
-		kfree(r);
 		return -EAGAIN;
 	}
 	dbr_io_async_end(r, res, issue_flags);
@@ -844,5 +899,5 @@ void dbr_io_exit(void)
 	while (dbr_io_pool_n)
 		dbr_io_chunk_destroy(dbr_io_pool[--dbr_io_pool_n]);
 	rcu_barrier();
-	WARN_ON(!xa_empty(&dbr_io_chunks));
+	WARN_ON(!hash_empty(dbr_io_chunk_hash));
 }

@@ -11,20 +11,21 @@
  * [tok_off + i * PAGE_SIZE, + bv_len). The filesystem maps extents, locks
  * and allocates as for any O_DIRECT I/O; its bios reach our queue_rq, which
  * recognises them by their bvec array (bio->bi_io_vec points into a chunk,
- * found in an RCU xarray keyed by the chunk's aligned address) and turns
+ * found in an RCU hash table keyed by the chunk's aligned address) and turns
  * them into the token's DMA runs instead of mapping pages.
  *
- * Memory: one chunk allocation (DBR_IO_CHUNK_ALLOC) and one placeholder page
- * per chunk in flight, whatever the dma-buf's or the request's size. Up to
- * DBR_IO_POOL_MAX idle chunks are kept for reuse (12 KiB each), so the
- * steady state allocates nothing per request.
+ * Memory: one chunk allocation (DBR_IO_CHUNK_ALLOC, which also holds the
+ * request's state) and one placeholder page per request in flight, whatever
+ * the dma-buf's or the request's size. Up to DBR_IO_POOL_MAX idle chunks
+ * are kept for reuse (12 KiB each), so the steady state allocates nothing
+ * per request.
  */
 #ifndef DBR_IO_H
 #define DBR_IO_H
 
 #include <linux/bvec.h>
 #include <linux/dma-direction.h>
-#include <linux/spinlock.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
 #include "dbr_sgl.h"
@@ -51,12 +52,14 @@ struct io_uring_cmd;
  * @tok_off: token offset of bvecs[0]
  * @len: bytes in this chunk
  * @lbs_shift: log2 of the target's logical block size: @covered's unit
- * @cover_lock: protects @covered (queue_rq runs on several CPUs)
- * @covered: blocks of this chunk a command moved by DMA
+ * @covered: blocks of this chunk a command moved by DMA (dbr_io_cover())
  * @page: the placeholder page; zeroed, so after the call any non-zero byte
  *	in it proves the filesystem moved real data by CPU
  * @page_dirty: a call may have written to @page: zero it before the next
  *	one (a fully covered call never touches it)
+ * @range: the token's DMA runs for [@tok_off, @tok_off + @len) of @map,
+ *	looked up once; syncs and queue_rq iterate (windows of) it
+ * @hnode: in the table queue_rq finds chunks in, keyed by address
  * @rcu: frees the chunk once queue_rq can no longer be looking at it
  * @bvecs: the placeholder bvec array handed to the filesystem
  */
@@ -65,7 +68,8 @@ struct dbr_io_chunk {
 	u64			tok_off;
 	u32			len;
 	u32			lbs_shift;
-	spinlock_t		cover_lock;
+	struct dbr_seg_iter	range;
+	struct hlist_node	hnode;
 	DECLARE_BITMAP(covered, DBR_IO_COVER_BITS);
 	struct page		*page;
 	bool			page_dirty;
@@ -97,7 +101,6 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		  unsigned int issue_flags);
 
 /* queue_rq side (dbr_map.c) */
-bool dbr_io_rq_is_token(struct request *req);
 int dbr_io_rq_map(struct request *req, struct device *dev,
 		  struct dbr_io_pdu *pdu, struct dbr_seg_iter *it);
 void dbr_io_rq_unmap(struct request *req, struct device *dev,

@@ -172,15 +172,14 @@ static blk_status_t dbr_map_segments(struct dbr_ctrl *ctrl,
 
 	if (blk_rq_nr_phys_segments(req) > DBR_MAX_SEGS)
 		return BLK_STS_IOERR;
-	iod->data.token = dbr_io_rq_is_token(req);
-	if (iod->data.token) {
-		/* placeholder pages: the token's premapped runs, no DMA map */
-		err = dbr_io_rq_map(req, ctrl->dev, dbr_io_pdu(iod), it);
-		if (!err)
-			return BLK_STS_OK;
-		iod->data.token = false;
-		if (err == -ENOMEM)
-			return BLK_STS_RESOURCE;
+	/* placeholder pages: the token's premapped runs, no DMA map */
+	err = dbr_io_rq_map(req, ctrl->dev, dbr_io_pdu(iod), it);
+	iod->data.token = !err;
+	if (!err)
+		return BLK_STS_OK;
+	if (err == -ENOMEM)
+		return BLK_STS_RESOURCE;
+	if (err < 0) {
 		dev_err_ratelimited(ctrl->dev, "token request not mappable: %d\n",
 				    err);
 		return BLK_STS_IOERR;

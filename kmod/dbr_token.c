@@ -695,16 +695,15 @@ int dbr_token_map(struct dbr_token *tok, struct dbr_token_dev *tdev,
 
 /* ---- syncs ---- */
 
-static unsigned int dbr_token_sync(struct dbr_token_map *map, u64 off, u64 len,
+static unsigned int dbr_token_sync(struct dbr_token_map *map,
+				   const struct dbr_seg_iter *range,
 				   enum dma_data_direction dir, bool for_device)
 {
-	struct dbr_seg_iter it;
+	struct dbr_seg_iter it = *range;
 	unsigned int n = 0;
 	dbr_dma_addr_t dma;
 	u64 l;
 
-	if (WARN_ON_ONCE(dbr_token_map_iter(map, off, len, &it)))
-		return 0;
 	while (dbr_seg_iter_next(&it, &dma, &l)) {
 		n++;
 		if (map->p2p)
@@ -722,8 +721,7 @@ static unsigned int dbr_token_sync(struct dbr_token_map *map, u64 off, u64 len,
 /**
  * dbr_token_sync_for_device() - give a token range to the device
  * @map: mapping (a held reference)
- * @off: token offset of the request
- * @len: its length
+ * @range: the request's bytes, from dbr_token_map_iter() on @map
  * @dir: the request's direction
  *
  * Call before the command is issued, whatever the direction: one
@@ -735,17 +733,17 @@ static unsigned int dbr_token_sync(struct dbr_token_map *map, u64 off, u64 len,
  *
  * Return: dma_sync calls made.
  */
-unsigned int dbr_token_sync_for_device(struct dbr_token_map *map, u64 off,
-				       u64 len, enum dma_data_direction dir)
+unsigned int dbr_token_sync_for_device(struct dbr_token_map *map,
+				       const struct dbr_seg_iter *range,
+				       enum dma_data_direction dir)
 {
-	return dbr_token_sync(map, off, len, dir, true);
+	return dbr_token_sync(map, range, dir, true);
 }
 
 /**
  * dbr_token_sync_for_cpu() - give a token range back to the CPU
  * @map: mapping (a held reference)
- * @off: token offset of the request
- * @len: its length
+ * @range: the request's bytes, from dbr_token_map_iter() on @map
  * @dir: the request's direction
  *
  * Call after the command completed (or was aborted), whatever the
@@ -753,10 +751,11 @@ unsigned int dbr_token_sync_for_device(struct dbr_token_map *map, u64 off,
  *
  * Return: dma_sync calls made.
  */
-unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map, u64 off,
-				    u64 len, enum dma_data_direction dir)
+unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map,
+				    const struct dbr_seg_iter *range,
+				    enum dma_data_direction dir)
 {
-	return dbr_token_sync(map, off, len, dir, false);
+	return dbr_token_sync(map, range, dir, false);
 }
 
 /* ---- module ---- */

@@ -20,9 +20,9 @@
  *   tok = dbr_ctx_token_get(ctx, id);                  -ENOENT if unknown
  *   dbr_token_map(tok, tdev, dir, flags, &map);        waits for fences too
  *   dbr_token_map_iter(map, off, len, &it);            -ERANGE if outside
- *   dbr_token_sync_for_device(map, off, len, dir);     before the command
+ *   dbr_token_sync_for_device(map, &it, dir);          before the command
  *   ... dbr_sgl_build(&it, ...) / dbr_prp_build(&it, ...), submit ...
- *   dbr_token_sync_for_cpu(map, off, len, dir);        after it completed
+ *   dbr_token_sync_for_cpu(map, &it, dir);             after it completed
  *   dbr_token_map_put(map);                            any context
  *   dbr_token_put(tok);                                any context
  *
@@ -193,10 +193,12 @@ static inline int dbr_token_map_iter(const struct dbr_token_map *map, u64 off,
 	return dbr_seg_iter_init_runs(it, map->runs, map->nr_runs, off, len);
 }
 
-unsigned int dbr_token_sync_for_device(struct dbr_token_map *map, u64 off,
-				       u64 len, enum dma_data_direction dir);
-unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map, u64 off,
-				    u64 len, enum dma_data_direction dir);
+unsigned int dbr_token_sync_for_device(struct dbr_token_map *map,
+				       const struct dbr_seg_iter *range,
+				       enum dma_data_direction dir);
+unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map,
+				    const struct dbr_seg_iter *range,
+				    enum dma_data_direction dir);
 
 /* ---- contexts (dbr_ctl.c) ---- */
 
