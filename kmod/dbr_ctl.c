@@ -46,14 +46,15 @@ struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id)
 	struct dbr_token *tok;
 
 	/*
-	 * The xarray's reference is dropped only after xa_erase(), so a token
-	 * found under the lock still has it.
+	 * No lock: a token is freed an RCU grace period after it left the
+	 * xarray (dbr_token_destroy()), and one whose count already reached
+	 * zero is being torn down, as good as gone.
 	 */
-	xa_lock(&ctx->tokens);
+	rcu_read_lock();
 	tok = xa_load(&ctx->tokens, id);
-	if (tok)
-		dbr_token_get(tok);
-	xa_unlock(&ctx->tokens);
+	if (tok && !kref_get_unless_zero(&tok->ref))
+		tok = NULL;
+	rcu_read_unlock();
 	return tok;
 }
 

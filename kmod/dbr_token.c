@@ -531,7 +531,8 @@ void dbr_token_destroy(struct dbr_token *tok)
 	mutex_unlock(&dbr_token_mutex);
 
 	dma_buf_put(tok->dmabuf);
-	kfree(tok);
+	/* dbr_ctx_token_get() may still be looking at it */
+	kfree_rcu(tok, rcu);
 }
 
 /* ---- mapping for a request ---- */

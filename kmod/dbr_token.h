@@ -81,6 +81,7 @@ struct dbr_token_dev {
  * @size: size of the dma-buf in bytes
  * @atts: one attachment per controller used so far; RCU list, changed
  *	under dbr_token_mutex
+ * @rcu: frees the token once lockless lookups can no longer see it
  */
 struct dbr_token {
 	struct kref		ref;
@@ -91,6 +92,7 @@ struct dbr_token {
 	struct dma_buf		*dmabuf;
 	u64			size;
 	struct list_head	atts;
+	struct rcu_head		rcu;
 };
 
 /**
@@ -148,11 +150,6 @@ void dbr_token_dev_shutdown(struct dbr_token_dev *tdev);
 
 int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out);
 void dbr_token_destroy(struct dbr_token *tok);
-
-static inline void dbr_token_get(struct dbr_token *tok)
-{
-	kref_get(&tok->ref);
-}
 
 static inline void __dbr_token_idle(struct kref *ref)
 {
