@@ -1561,9 +1561,11 @@ static int cmd_bench(void)
 		if (r)
 			t_fail("io_uring register: %s", strerror(-r));
 	} else {
-		/* QD slots, rounded up to whole MiB for the chunked shapes */
+		/* QD slots, rounded up to 2 MiB: whole chunks of any shape
+		 * up to pages:512
+		 */
 		buf_create(&b, o.exporter, o.size ? o.size :
-			   (qd * o.len + (1 << 20) - 1) & ~((1ULL << 20) - 1));
+			   (qd * o.len + (2 << 20) - 1) & ~((2ULL << 20) - 1));
 		if (b.size < (uint64_t)qd * o.len)
 			t_fail("buffer smaller than QD x len");
 		k.ctl = ctl_open();
