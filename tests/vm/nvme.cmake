@@ -9,3 +9,6 @@ dbr_vm_test(NAME nvme-unbind-load KERNELS 6.1 6.12 IOMMU off strict TIMEOUT 300)
 dbr_vm_test(NAME nvme-fio-swiotlb CASE nvme-fio KERNELS 6.1 6.12 IOMMU off TIMEOUT 400 RUN_ARGS --swiotlb-force)
 # Timeout -> Abort -> reset, with a completion dropped on purpose.
 dbr_vm_test(NAME nvme-timeout KERNELS 6.1 6.12 IOMMU off TIMEOUT 200)
+# The controller stops answering under load (a surprise removal as the
+# driver sees it): I/O fails, the controller is given up, nothing hangs.
+dbr_vm_test(NAME nvme-vanish KERNELS 6.1 6.12 IOMMU off strict TIMEOUT 240)
