@@ -379,10 +379,13 @@ int dbr_io_rq_map(struct request *req, struct device *dev,
 	bitmap_zero(pdu->mapped, DBR_IO_RQ_SEGS);
 	__rq_for_each_bio(bio, req) {
 		/* bios before the first token bio are known to be ordinary */
-		if (bio == first_bio)
+		c = NULL;
+		if (bio == first_bio) {
+			c = first;
 			seen = true;
-		c = bio == first_bio ? first :
-		    seen ? dbr_io_bio_chunk(bio) : NULL;
+		} else if (seen) {
+			c = dbr_io_bio_chunk(bio);
+		}
 		if (c)
 			ret = dbr_io_add_token_bio(pdu, c, bio);
 		else

@@ -388,13 +388,19 @@ static void dbr_ring_sq(struct dbr_queue *q)
 	q->last_sq_tail = q->sq_tail;
 }
 
+/* Caller holds sq_lock. */
+static void dbr_sq_copy_cmd(struct dbr_queue *q, struct nvme_command *cmd)
+{
+	memcpy(&q->sq_cmds[q->sq_tail], cmd, sizeof(*cmd));
+	if (++q->sq_tail == q->q_depth)
+		q->sq_tail = 0;
+}
+
 static void dbr_submit_cmd(struct dbr_queue *q, struct nvme_command *cmd,
 			   bool last)
 {
 	spin_lock(&q->sq_lock);
-	memcpy(&q->sq_cmds[q->sq_tail], cmd, sizeof(*cmd));
-	if (++q->sq_tail == q->q_depth)
-		q->sq_tail = 0;
+	dbr_sq_copy_cmd(q, cmd);
 	if (last)
 		dbr_ring_sq(q);
 	spin_unlock(&q->sq_lock);
@@ -509,12 +515,8 @@ static void dbr_submit_cmds(struct dbr_queue *q, struct dbr_rqs *l)
 	if (!l->head)
 		return;
 	spin_lock(&q->sq_lock);
-	while ((req = dbr_rqs_pop(l))) {
-		memcpy(&q->sq_cmds[q->sq_tail], &dbr_iod(req)->cmd,
-		       sizeof(struct nvme_command));
-		if (++q->sq_tail == q->q_depth)
-			q->sq_tail = 0;
-	}
+	while ((req = dbr_rqs_pop(l)))
+		dbr_sq_copy_cmd(q, &dbr_iod(req)->cmd);
 	dbr_ring_sq(q);
 	spin_unlock(&q->sq_lock);
 }

@@ -723,13 +723,15 @@ int dbr_prp_build(const struct dbr_seg_iter *it, const struct dbr_desc_cfg *cfg,
 
 	dbr_desc_pages_init(pages);
 	/* one piece over at most two pages: PRP1 and PRP2, no walk */
-	if (dbr_seg_iter_one(it, &prp1) && !(prp1 & 3) &&
-	    dbr_prp_nr_list(prp1, it->len, cfg->page_size) <= 1) {
-		if (dbr_prp_nr_list(prp1, it->len, cfg->page_size))
-			prp2 = (prp1 | (cfg->page_size - 1)) + 1;
-		dptr->prp.prp1 = cpu_to_le64(prp1);
-		dptr->prp.prp2 = cpu_to_le64(prp2);
-		return 0;
+	if (dbr_seg_iter_one(it, &prp1) && !(prp1 & 3)) {
+		n = dbr_prp_nr_list(prp1, it->len, cfg->page_size);
+		if (n <= 1) {
+			if (n)
+				prp2 = (prp1 | (cfg->page_size - 1)) + 1;
+			dptr->prp.prp1 = cpu_to_le64(prp1);
+			dptr->prp.prp2 = cpu_to_le64(prp2);
+			return 0;
+		}
 	}
 	ret = dbr_prp_check(it, cfg->page_size);
 	if (ret)
