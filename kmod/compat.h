@@ -231,6 +231,19 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
 #endif
 
 /*
+ * IOCB_ALLOC_CACHE: the block layer takes the direct-I/O bios of an async
+ * kiocb from its per-CPU bio cache instead of the mempool. From v6.2 a bio
+ * completed in hard-IRQ context goes back to the cache too (io_uring sets
+ * the flag on every read and write since); v6.1 warns unless the last put
+ * is in task context, which only polled I/O guarantees.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define DBR_COMPAT_IOCB_ALLOC_CACHE	IOCB_ALLOC_CACHE
+#else
+#define DBR_COMPAT_IOCB_ALLOC_CACHE	0
+#endif
+
+/*
  * The uring_cmd API moved to <linux/io_uring/cmd.h> in v6.7, and the
  * command bytes are reached through the SQE instead of ->cmd.
  */

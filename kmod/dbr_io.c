@@ -723,6 +723,9 @@ static ssize_t dbr_io_call(struct dbr_io_req *r, unsigned int nr,
 	/* the request names its file offset: O_APPEND does not move it */
 	r->kiocb.ki_flags &= ~IOCB_APPEND;
 	r->kiocb.ki_flags |= IOCB_DIRECT | (nowait ? IOCB_NOWAIT : 0);
+	/* async, as io_uring's own reads: bios from the per-CPU cache */
+	if (complete)
+		r->kiocb.ki_flags |= DBR_COMPAT_IOCB_ALLOC_CACHE;
 	r->kiocb.ki_complete = complete;
 	if (r->is_read)
 		return vfs_iocb_iter_read(r->t.file, &r->kiocb, &iter);
