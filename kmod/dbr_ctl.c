@@ -112,26 +112,31 @@ static long dbr_ctl_token_destroy(struct dbr_ctx *ctx, void __user *argp)
 	return 0;
 }
 
-/*
- * READ/WRITE: checks that need nothing but the argument, then the request
- * runs synchronously (dbr_io.c).
- */
+/* READ/WRITE: the checks that need nothing but the argument. */
+static bool dbr_ctl_io_valid(const struct dmabridge_io *io)
+{
+	return !io->flags && !io->reserved0 && !io->reserved[0] &&
+	       !io->reserved[1] && io->length &&
+	       io->length <= DMABRIDGE_IO_MAX_LEN;
+}
+
+/* READ/WRITE as an ioctl: the request runs synchronously (dbr_io.c). */
 static long dbr_ctl_io(struct dbr_ctx *ctx, void __user *argp, bool is_read)
 {
 	struct dmabridge_io io;
 
 	if (copy_from_user(&io, argp, sizeof(io)))
 		return -EFAULT;
-	if (io.flags || io.reserved0 || io.reserved[0] || io.reserved[1])
-		return -EINVAL;
-	if (!io.length || io.length > DMABRIDGE_IO_MAX_LEN)
+	if (!dbr_ctl_io_valid(&io))
 		return -EINVAL;
 	return dbr_io_execute(ctx, &io, is_read);
 }
 
 /*
  * io_uring: IORING_OP_URING_CMD with cmd_op DMABRIDGE_IOC_READ/WRITE and a
- * struct dmabridge_io in the command area of a 128-byte SQE.
+ * struct dmabridge_io in the command area of a 128-byte SQE. Every READ or
+ * WRITE completes with its tag, a request refused here included: returning
+ * the error would let io_uring post it with big_cqe[0] zero.
  */
 static int dbr_ctl_uring_cmd(struct io_uring_cmd *ucmd,
 			     unsigned int issue_flags)
@@ -139,6 +144,7 @@ static int dbr_ctl_uring_cmd(struct io_uring_cmd *ucmd,
 	struct dbr_ctx *ctx = ucmd->file->private_data;
 	struct dmabridge_io io;
 	bool is_read;
+	int ret;
 
 	switch (ucmd->cmd_op) {
 	case DMABRIDGE_IOC_READ:
@@ -150,14 +156,19 @@ static int dbr_ctl_uring_cmd(struct io_uring_cmd *ucmd,
 	default:
 		return -ENOTTY;
 	}
+	/* a 64-byte SQE has no room for the request, nor for its tag */
 	if (!(issue_flags & IO_URING_F_SQE128))
 		return -EINVAL;
 	memcpy(&io, dbr_compat_uring_cmd_payload(ucmd), sizeof(io));
-	if (io.flags || io.reserved0 || io.reserved[0] || io.reserved[1])
-		return -EINVAL;
-	if (!io.length || io.length > DMABRIDGE_IO_MAX_LEN)
-		return -EINVAL;
-	return dbr_io_submit(ctx, &io, is_read, ucmd, issue_flags);
+	if (!dbr_ctl_io_valid(&io)) {
+		ret = -EINVAL;
+	} else {
+		ret = dbr_io_submit(ctx, &io, is_read, ucmd, issue_flags);
+		if (ret == -EIOCBQUEUED || ret == -EAGAIN)
+			return ret;
+	}
+	io_uring_cmd_done(ucmd, ret, io.tag, issue_flags);
+	return -EIOCBQUEUED;
 }
 
 static long dbr_ctl_ioctl(struct file *file, unsigned int cmd,

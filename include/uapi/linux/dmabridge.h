@@ -111,8 +111,8 @@ struct dmabridge_token_destroy {
  * @reserved0: must be 0.
  * @tag: opaque to the kernel. Asynchronous requests echo it in the second
  *	result word of their completion (cqe->big_cqe[0] on an
- *	IORING_SETUP_CQE32 ring); the CQE's user_data is the SQE's, as for
- *	any io_uring request.
+ *	IORING_SETUP_CQE32 ring), failed and refused ones included; the
+ *	CQE's user_data is the SQE's, as for any io_uring request.
  * @reserved: must be 0.
  *
  * READ moves file bytes into the dma-buf, WRITE dma-buf bytes into the file.

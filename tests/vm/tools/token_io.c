@@ -723,16 +723,6 @@ static uint64_t tag_of(uint64_t i)
 	return 0x7a67000000000000ULL ^ (i * 0x9e3779b97f4a7c15ULL);
 }
 
-/*
- * A completion's tag (big_cqe[0]) must be its request's. A request refused
- * before it was queued completes through io_uring's own error path, which
- * leaves big_cqe[0] zero: accepted for errors only.
- */
-static bool tag_ok(uint64_t got, uint64_t want, long long res)
-{
-	return got == want || (res < 0 && got == 0);
-}
-
 /* Bytes moved, or -errno. */
 static long long io_sync(int ctl, bool is_read, struct dmabridge_io *io)
 {
@@ -814,7 +804,8 @@ static struct dmabridge_io make_io(uint32_t token, int fd, const struct req *r,
 
 /*
  * Run @n requests: one ioctl each, or through io_uring with up to @qd in
- * flight. Every completion must carry its own user_data and tag, once.
+ * flight. Every completion must carry its own user_data and tag
+ * (big_cqe[0]), once, whatever its result.
  */
 static void run_reqs(int ctl, bool is_read, uint32_t token, int fd,
 		     struct req *r, unsigned int n, unsigned int qd)
@@ -850,7 +841,7 @@ static void run_reqs(int ctl, bool is_read, uint32_t token, int fd,
 			if (r[i].res != LLONG_MIN)
 				t_fail("request %llu completed twice",
 				       (unsigned long long)i);
-			if (!tag_ok(d.tag, tag_of(i), d.res))
+			if (d.tag != tag_of(i))
 				t_fail("request %llu: tag %#llx, want %#llx (res %lld)",
 				       (unsigned long long)i,
 				       (unsigned long long)d.tag,
@@ -1201,7 +1192,7 @@ static long long io_one(int ctl, bool is_read, struct dmabridge_io *io)
 	aio_submit(&a);
 	d = aio_wait(&a);
 	io_uring_queue_exit(&a.ring);
-	if (d.user_data != 77 || !tag_ok(d.tag, io->tag, d.res))
+	if (d.user_data != 77 || d.tag != io->tag)
 		t_fail("completion user_data %llu tag %#llx, want 77 and %#llx",
 		       (unsigned long long)d.user_data, (unsigned long long)d.tag,
 		       (unsigned long long)io->tag);
