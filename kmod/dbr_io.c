@@ -73,6 +73,7 @@ struct dbr_io_target {
  * @cur_len: bytes of the current chunk
  * @is_read: file -> buffer
  * @res: result of the current chunk's asynchronous call
+ * @err_counted: the failure was counted where it happened (dbr_token_map())
  * @ucmd: the io_uring command, NULL for the synchronous ioctl
  */
 struct dbr_io_req {
@@ -85,6 +86,7 @@ struct dbr_io_req {
 	u32			cur_len;
 	bool			is_read;
 	long			res;
+	bool			err_counted;
 	struct io_uring_cmd	*ucmd;
 };
 
@@ -553,6 +555,7 @@ static bool dbr_io_in_token(const struct dmabridge_io *io,
 	       io->length <= tok->size - io->token_offset;
 }
 
+/* Count a finished request once: its bytes, or its failure by kind. */
 static void dbr_io_account(struct dbr_token_dev *tdev, long ret, bool is_read)
 {
 	if (ret == -EAGAIN)
@@ -562,7 +565,8 @@ static void dbr_io_account(struct dbr_token_dev *tdev, long ret, bool is_read)
 			     ret == -ENODATA ? DBR_STAT_ERR_COVERAGE :
 			     ret == -EINVAL ? DBR_STAT_ERR_ALIGN :
 			     ret == -ERANGE ? DBR_STAT_ERR_RANGE :
-			     DBR_STAT_ERR_MAP);
+			     ret == -EOPNOTSUPP ? DBR_STAT_ERR_MAP :
+			     DBR_STAT_ERR_OTHER);
 		return;
 	}
 	dbr_stat_inc(tdev->stats, is_read ? DBR_STAT_READ_IOS :
@@ -591,6 +595,7 @@ static struct dbr_io_req *dbr_io_req_new(struct dbr_ctx *ctx,
 	r->io = *io;
 	r->is_read = is_read;
 	r->done = 0;
+	r->err_counted = false;
 	r->ucmd = NULL;
 	r->tok = dbr_ctx_token_get(ctx, io->token);
 	if (!r->tok) {
@@ -629,7 +634,8 @@ free_chunk:
 /* Inverse of dbr_io_req_new(); @ret is the request's result. Frees @r. */
 static void dbr_io_req_release(struct dbr_io_req *r, long ret)
 {
-	dbr_io_account(r->t.tdev, ret, r->is_read);
+	if (ret >= 0 || !r->err_counted)
+		dbr_io_account(r->t.tdev, ret, r->is_read);
 	dbr_io_target_put(&r->t);
 	dbr_token_put(r->tok);
 	dbr_io_chunk_free(r->c);
@@ -652,10 +658,13 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
 	r->cur_len = min_t(u64, r->io.length - r->done, DBR_IO_CHUNK_BYTES);
 	ret = dbr_token_map(r->tok, r->t.tdev, dir,
 			    nowait ? DBR_TOKEN_MAP_NOWAIT : 0, &map);
-	if (ret)
+	if (ret) {
+		/* fence and map failures are counted by dbr_token_map() */
+		r->err_counted = ret != -EAGAIN && ret != -EBADF;
 		return ret == -EAGAIN || ret == -ENOMEM || ret == -EINTR ||
 		       ret == -ERESTARTSYS || ret == -EBADF || ret == -ENODEV ?
 		       ret : -EOPNOTSUPP;
+	}
 	/*
 	 * The chunk's one run lookup. A mapping shorter than the token (a
 	 * broken exporter) cannot be used.

@@ -27,4 +27,5 @@ const char *const dbr_stat_names[DBR_STAT_NR] = {
 	[DBR_STAT_ERR_ALIGN]		= "err_align",
 	[DBR_STAT_ERR_COVERAGE]		= "err_coverage",
 	[DBR_STAT_ERR_IO]		= "err_io",
+	[DBR_STAT_ERR_OTHER]		= "err_other",
 };

@@ -40,13 +40,14 @@ enum dbr_stat {
 	DBR_STAT_P2P_SYNC_SKIPS,	/* syncs skipped: peer-to-peer run */
 	DBR_STAT_CPU_FILLED_BYTES,	/* bytes the CPU filled (holes) */
 
-	/* errors by kind */
-	DBR_STAT_ERR_MAP,		/* attach/map failed */
+	/* failed requests by kind, each counted once */
+	DBR_STAT_ERR_MAP,		/* attach/map failed or unusable */
 	DBR_STAT_ERR_FENCE,		/* reservation fence wait failed */
-	DBR_STAT_ERR_RANGE,		/* outside the token or its mapping */
+	DBR_STAT_ERR_RANGE,		/* outside the token */
 	DBR_STAT_ERR_ALIGN,		/* unaligned offset or length */
 	DBR_STAT_ERR_COVERAGE,		/* bytes not moved by DMA */
 	DBR_STAT_ERR_IO,		/* NVMe command failed */
+	DBR_STAT_ERR_OTHER,		/* any other errno */
 
 	DBR_STAT_NR
 };

@@ -255,7 +255,6 @@ err_unmap:
 	dma_buf_unmap_attachment(att->attach, sgt, tok->map_dir);
 err_free:
 	kfree(map);
-	dbr_stat_inc(stats, DBR_STAT_ERR_MAP);
 	return ret;
 }
 
@@ -390,7 +389,6 @@ static struct dbr_token_att *dbr_att_create(struct dbr_token *tok,
 	if (IS_ERR(att->attach)) {
 		ret = PTR_ERR(att->attach);
 		kfree(att);
-		dbr_stat_inc(tdev->stats, DBR_STAT_ERR_MAP);
 		return ERR_PTR(ret);
 	}
 	list_add_tail(&att->dev_node, &tdev->atts);
@@ -661,6 +659,9 @@ static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
  * reference is held: a newly created mapping is dropped and looked up again
  * after a second fence wait, which covers the exporter's move fence.
  *
+ * A failed fence wait counts as err_fence, a failed attach or map as err_map
+ * on @tdev; -EBADF and -EAGAIN count nothing (the caller's to count).
+ *
  * Return: 0; -EBADF if @tok was not created for @dir; -EAGAIN (NOWAIT);
  * -ERESTARTSYS; -ENODEV after dbr_token_dev_shutdown(); -EOPNOTSUPP if the
  * mapping cannot be used; errors of the exporter's attach/map.
@@ -689,8 +690,10 @@ int dbr_token_map(struct dbr_token *tok, struct dbr_token_dev *tdev,
 		if (flags & DBR_TOKEN_MAP_NOWAIT)
 			return -EAGAIN;
 		ret = dbr_token_map_slow(tok, tdev);
-		if (ret)
+		if (ret) {
+			dbr_stat_inc(tdev->stats, DBR_STAT_ERR_MAP);
 			return ret;
+		}
 	}
 }
 

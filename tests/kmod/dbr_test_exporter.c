@@ -132,6 +132,8 @@ static struct sg_table *texp_pages_map(struct dma_buf_attachment *attach,
 	unsigned int i;
 	int ret;
 
+	if (b->flags & DBR_TEXP_NOMAP)
+		return ERR_PTR(-ENXIO);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
@@ -238,6 +240,8 @@ static struct sg_table *texp_bar_map(struct dma_buf_attachment *attach,
 	unsigned int i;
 	int ret;
 
+	if (b->flags & DBR_TEXP_NOMAP)
+		return ERR_PTR(-ENXIO);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);

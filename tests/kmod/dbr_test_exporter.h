@@ -28,8 +28,10 @@
 #define DBR_TEXP_REVERSE	(1U << 1)
 /* export the fd O_RDONLY instead of O_RDWR */
 #define DBR_TEXP_RDONLY		(1U << 2)
+/* attach works, map_dma_buf fails (-ENXIO): no DMA path to the importer */
+#define DBR_TEXP_NOMAP		(1U << 3)
 #define DBR_TEXP_FLAGS_ALL	(DBR_TEXP_DYNAMIC | DBR_TEXP_REVERSE | \
-				 DBR_TEXP_RDONLY)
+				 DBR_TEXP_RDONLY | DBR_TEXP_NOMAP)
 
 /**
  * struct dbr_texp_create - DBR_TEXP_IOC_CREATE

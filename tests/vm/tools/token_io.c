@@ -23,10 +23,11 @@
  *	e.g. the stock nvme driver's), so the two sides differ only in the
  *	command
  *
- * Exporters (EXP): udmabuf, vgem, pages[:CHUNK_PAGES][:reverse][:dynamic]
- * and bar[:CHUNK_PAGES][:reverse][:dynamic] from dbr_test_exporter (the BAR
- * needs tests/vm/run --p2p-bar and is verified through the ivshmem backing
- * file, --bar-file or $DBR_P2P_BAR_FILE). Sizes take K/M/G suffixes and
+ * Exporters (EXP): udmabuf, vgem, and from dbr_test_exporter
+ * pages[:CHUNK_PAGES][:reverse][:dynamic][:nomap] and the same for bar (the
+ * BAR needs tests/vm/run --p2p-bar and is verified through the ivshmem
+ * backing file, --bar-file or $DBR_P2P_BAR_FILE); nomap: the exporter's
+ * map_dma_buf fails. Sizes take K/M/G suffixes and
  * sums: --req 4M-512:2M+1536:8M. Exit 0 pass, 1 fail, 77 exporter absent.
  *
  * Every buffer starts filled with the canary pattern; a READ must change
@@ -396,6 +397,8 @@ static void exp_texp(struct buf *b, const char *opts)
 			b->texp_flags |= DBR_TEXP_REVERSE;
 		else if (!strcmp(tok, "dynamic"))
 			b->texp_flags |= DBR_TEXP_DYNAMIC;
+		else if (!strcmp(tok, "nomap"))
+			b->texp_flags |= DBR_TEXP_NOMAP;
 		else
 			b->chunk_pages = parse_size(tok);
 	}
@@ -1218,13 +1221,13 @@ static void expect_io(const char *what, int ctl, bool is_read,
 
 static int cmd_errnos(void)
 {
-	uint32_t rw, r, w, gone;
+	uint32_t rw, r, w, gone, nomap;
 	int ctl, frw, fro, fwo, pipefd[2], null, closed;
 	struct dmabridge_io io, base;
 	char before[8192], after[8192], what[96];
 	struct expect tok;
 	uint64_t *got;
-	struct buf b;
+	struct buf b, nb;
 
 	if (!o.file)
 		t_fail("errnos needs --file (on a dmabridge disk)");
@@ -1313,6 +1316,16 @@ static int cmd_errnos(void)
 	expect_io("WRITE from a READ-only token", ctl, false, io, EBADF);
 	io = base; io.token = w;
 	expect_io("READ into a WRITE-only token", ctl, true, io, EBADF);
+
+	/* no DMA path: the exporter cannot map the buffer for the controller */
+	buf_create(&nb, "pages:nomap", 16 * PAGE);
+	nomap = token_create(ctl, &nb,
+			     DMABRIDGE_TOKEN_READ | DMABRIDGE_TOKEN_WRITE);
+	io = base; io.token = nomap; io.token_offset = 0;
+	expect_io("READ, exporter cannot map", ctl, true, io, EOPNOTSUPP);
+	expect_io("WRITE, exporter cannot map", ctl, false, io, EOPNOTSUPP);
+	token_destroy(ctl, nomap);
+	buf_free(&nb);
 
 	io = base; io.fd = pipefd[0];
 	expect_io("READ from a pipe", ctl, true, io, EXDEV);
