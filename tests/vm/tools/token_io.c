@@ -1520,7 +1520,6 @@ static void bench_queue(struct bench *k, uint64_t foff, unsigned int slot)
 
 	if (!o.stock) {
 		io = make_io(k->id, k->fd, &r, slot);
-		/* fixed file 0: /dev/dmabridge, as the stock side's disk */
 		aio_queue(&k->a, 0, true, &io, slot)->flags |=
 			IOSQE_FIXED_FILE;
 		return;
@@ -1564,10 +1563,8 @@ static int cmd_bench(void)
 		memset(iov.iov_base, 0, iov.iov_len);
 		k.mem = iov.iov_base;
 		r = io_uring_register_buffers(&k.a.ring, &iov, 1);
-		if (!r)
-			r = io_uring_register_files(&k.a.ring, &k.fd, 1);
 		if (r)
-			t_fail("io_uring register: %s", strerror(-r));
+			t_fail("io_uring register buffer: %s", strerror(-r));
 	} else {
 		/* QD slots, rounded up to 2 MiB: whole chunks of any shape
 		 * up to pages:512
@@ -1578,11 +1575,11 @@ static int cmd_bench(void)
 			t_fail("buffer smaller than QD x len");
 		k.ctl = ctl_open();
 		k.id = token_create(k.ctl, &b, DMABRIDGE_TOKEN_READ);
-		/* registered, as the stock side's disk: no fget per SQE */
-		r = io_uring_register_files(&k.a.ring, &k.ctl, 1);
-		if (r)
-			t_fail("io_uring register: %s", strerror(-r));
 	}
+	/* fixed file 0 on both sides: the disk, or /dev/dmabridge */
+	r = io_uring_register_files(&k.a.ring, o.stock ? &k.fd : &k.ctl, 1);
+	if (r)
+		t_fail("io_uring register file: %s", strerror(-r));
 
 	start = from = now();
 	stop = start + o.ramp + o.runtime;
