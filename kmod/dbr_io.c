@@ -235,8 +235,8 @@ static int dbr_io_add_seg(struct dbr_io_pdu *pdu, dma_addr_t addr, u64 len,
 		return -E2BIG;
 	pdu->segs[pdu->nr_segs].addr = addr;
 	pdu->segs[pdu->nr_segs].len = len;
-	if (mapped)
-		__set_bit(pdu->nr_segs, pdu->mapped);
+	/* bits at and past nr_segs are stale: each entry sets its own */
+	__assign_bit(pdu->nr_segs, pdu->mapped, mapped);
 	pdu->nr_segs++;
 	return 0;
 }
@@ -264,16 +264,50 @@ static void dbr_io_cover(unsigned long *map, unsigned long start,
 	}
 }
 
-/* Token bytes [off, off + len) of @c as DMA segments; mark them covered. */
-static int dbr_io_add_window(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
-			     u64 off, u64 len)
+/*
+ * The token bytes @bio stands for: bvec i of a chunk is token bytes
+ * [tok_off + i * PAGE_SIZE, + bv_len), all but the last a whole page, so
+ * any stretch of the array the block layer hands us (a bio, or a piece of
+ * a split one) is one contiguous window, found from the bio's iterator
+ * alone. Return the window's offset in the chunk and its length, or false
+ * if it does not lie inside the chunk.
+ */
+static bool dbr_io_bio_window(struct dbr_io_chunk *c, struct bio *bio,
+			      u64 *skip, u32 *len)
+{
+	unsigned long idx = bio->bi_io_vec - c->bvecs + bio->bi_iter.bi_idx;
+	u64 pos = (u64)idx * PAGE_SIZE + bio->bi_iter.bi_bvec_done;
+	u32 mask = (1U << c->lbs_shift) - 1;
+
+	*skip = pos;
+	*len = bio->bi_iter.bi_size;
+	return *len && !((pos | *len) & mask) && pos < c->len &&
+	       *len <= c->len - pos;
+}
+
+/* Mark the blocks of a window of @c covered. */
+static void dbr_io_cover_window(struct dbr_io_chunk *c, u64 skip, u32 len)
+{
+	/*
+	 * Marked when issued: if the command fails, the direct-I/O call fails
+	 * and the coverage of the chunk is never looked at.
+	 */
+	dbr_io_cover(c->covered, skip >> c->lbs_shift, len >> c->lbs_shift);
+}
+
+/* The token bytes of token bio @bio of @c as DMA segments; mark covered. */
+static int dbr_io_add_token_bio(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
+				struct bio *bio)
 {
 	struct dbr_seg_iter it;
 	dbr_dma_addr_t addr;
-	u64 n;
+	u64 skip, n;
+	u32 len;
 	int ret;
 
-	ret = dbr_seg_iter_sub(&it, &c->range, off - c->tok_off, len);
+	if (!dbr_io_bio_window(c, bio, &skip, &len))
+		return -EINVAL;
+	ret = dbr_seg_iter_sub(&it, &c->range, skip, len);
 	if (ret)
 		return ret;
 	while (dbr_seg_iter_next(&it, &addr, &n)) {
@@ -281,12 +315,7 @@ static int dbr_io_add_window(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
 		if (ret)
 			return ret;
 	}
-	/*
-	 * Marked when issued: if the command fails, the direct-I/O call fails
-	 * and the coverage of the chunk is never looked at.
-	 */
-	dbr_io_cover(c->covered, (off - c->tok_off) >> c->lbs_shift,
-		     len >> c->lbs_shift);
+	dbr_io_cover_window(c, skip, len);
 	return 0;
 }
 
@@ -311,35 +340,6 @@ static int dbr_io_add_pages(struct dbr_io_pdu *pdu, struct device *dev,
 		}
 	}
 	return 0;
-}
-
-/* The placeholder bvecs of @bio, contiguous token windows merged. */
-static int dbr_io_add_token_bio(struct dbr_io_pdu *pdu, struct dbr_io_chunk *c,
-				struct bio *bio)
-{
-	u64 win_off = 0, win_len = 0, off;
-	struct bvec_iter iter;
-	struct bio_vec bv;
-	unsigned int idx;
-	int ret;
-
-	bio_for_each_segment(bv, bio, iter) {
-		/* iter.bi_idx indexes bio->bi_io_vec, a slice of c->bvecs */
-		idx = &bio->bi_io_vec[iter.bi_idx] - c->bvecs;
-		off = c->tok_off + (u64)idx * PAGE_SIZE + bv.bv_offset;
-		if (win_len && win_off + win_len == off) {
-			win_len += bv.bv_len;
-			continue;
-		}
-		if (win_len) {
-			ret = dbr_io_add_window(pdu, c, win_off, win_len);
-			if (ret)
-				return ret;
-		}
-		win_off = off;
-		win_len = bv.bv_len;
-	}
-	return win_len ? dbr_io_add_window(pdu, c, win_off, win_len) : 0;
 }
 
 /**
@@ -378,7 +378,25 @@ int dbr_io_rq_map(struct request *req, struct device *dev,
 		return 1;
 	}
 	pdu->nr_segs = 0;
-	bitmap_zero(pdu->mapped, DBR_IO_RQ_SEGS);
+	/*
+	 * A request of one token bio (the usual case: nothing merged into
+	 * it) needs no segment array: the builders walk its window of the
+	 * token's runs directly. The chunk's reference on the mapping keeps
+	 * the runs alive until the command completed.
+	 */
+	if (req->bio == req->biotail) {
+		u64 skip;
+		u32 len;
+
+		if (!dbr_io_bio_window(first, first_bio, &skip, &len))
+			ret = -EINVAL;
+		else
+			ret = dbr_seg_iter_sub(it, &first->range, skip, len);
+		if (!ret)
+			dbr_io_cover_window(first, skip, len);
+		rcu_read_unlock();
+		return ret;
+	}
 	__rq_for_each_bio(bio, req) {
 		/* bios before the first token bio are known to be ordinary */
 		c = NULL;
@@ -418,10 +436,9 @@ void dbr_io_rq_unmap(struct request *req, struct device *dev,
 {
 	unsigned int i;
 
-	for_each_set_bit(i, pdu->mapped, DBR_IO_RQ_SEGS)
+	for_each_set_bit(i, pdu->mapped, pdu->nr_segs)
 		dma_unmap_page(dev, pdu->segs[i].addr, pdu->segs[i].len,
 			       rq_dma_dir(req));
-	bitmap_zero(pdu->mapped, DBR_IO_RQ_SEGS);
 	pdu->nr_segs = 0;
 }
 

@@ -703,19 +703,26 @@ static unsigned int dbr_token_sync(struct dbr_token_map *map,
 				   const struct dbr_seg_iter *range,
 				   enum dma_data_direction dir, bool for_device)
 {
-	struct dbr_seg_iter it = *range;
+	const struct dbr_run *run = &range->runs[range->idx];
+	const struct dbr_run *end = range->runs + range->nr;
+	u64 skip = range->skip, left = range->left, l;
 	unsigned int n = 0;
-	dbr_dma_addr_t dma;
-	u64 l;
 
-	while (dbr_seg_iter_next(&it, &dma, &l)) {
+	/* a window of the token's runs (dbr_token_map_iter()): walk them */
+	if (WARN_ON_ONCE(range->kind != DBR_SEG_RUNS))
+		return 0;
+	for (; left && run < end; run++, skip = 0) {
+		l = min(run->len - skip, left);
+		left -= l;
 		n++;
 		if (map->p2p)
 			continue;
 		if (for_device)
-			dma_sync_single_for_device(map->dma_dev, dma, l, dir);
+			dma_sync_single_for_device(map->dma_dev, run->dma + skip,
+						   l, dir);
 		else
-			dma_sync_single_for_cpu(map->dma_dev, dma, l, dir);
+			dma_sync_single_for_cpu(map->dma_dev, run->dma + skip,
+						l, dir);
 	}
 	dbr_stat_add(map->stats, map->p2p ? DBR_STAT_P2P_SYNC_SKIPS :
 		     DBR_STAT_DMA_SYNCS, n);
