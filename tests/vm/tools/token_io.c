@@ -33,8 +33,8 @@
  * Every buffer starts filled with the canary pattern; a READ must change
  * exactly the bytes it reports and leave every other byte as it was.
  */
-#include <drm/drm.h>
-#include <drm/drm_mode.h>
+#include <drm.h>
+#include <drm_mode.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
