@@ -216,6 +216,8 @@ struct dbr_ctrl {
 
 	struct device ctrl_dev;
 	struct cdev cdev;
+	struct dentry *debugfs;		/* dbr_debugfs.c */
+	u32 drop_completions;		/* debugfs knob: completions to ignore */
 };
 
 static inline struct dbr_iod *dbr_iod(struct request *req)
@@ -238,7 +240,6 @@ extern int dbr_token_sgl;
 enum { DBR_TOKEN_SGL_AUTO, DBR_TOKEN_SGL_FORCE, DBR_TOKEN_SGL_OFF };
 extern unsigned int dbr_admin_timeout;
 extern unsigned int dbr_io_timeout;
-extern unsigned int dbr_drop_completions;
 
 /* dbr_ctrl.c */
 u32 dbr_readl(struct dbr_ctrl *ctrl, u32 off);
@@ -308,5 +309,12 @@ int dbr_ns_ioctl(struct dbr_ns *ns, unsigned int cmd, void __user *argp);
 /* dbr_sysfs.c */
 extern const struct attribute_group *dbr_ctrl_groups[];
 void dbr_sysfs_init(void);
+
+/* dbr_debugfs.c */
+void dbr_debugfs_init(void);
+void dbr_debugfs_exit(void);
+void dbr_debugfs_add(struct dbr_ctrl *ctrl);
+void dbr_debugfs_del(struct dbr_ctrl *ctrl);
+bool dbr_debugfs_drop_completion(struct dbr_ctrl *ctrl);
 
 #endif /* DBR_NVME_H */

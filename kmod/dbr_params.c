@@ -123,8 +123,3 @@ MODULE_PARM_DESC(admin_timeout, "Admin command timeout in seconds, 1..600");
 unsigned int dbr_io_timeout = 30;
 module_param_cb(io_timeout, &dbr_timeout_ops, &dbr_io_timeout, 0644);
 MODULE_PARM_DESC(io_timeout, "I/O command timeout in seconds, 1..600");
-
-unsigned int dbr_drop_completions;
-module_param_named(debug_drop_completions, dbr_drop_completions, uint, 0644);
-MODULE_PARM_DESC(debug_drop_completions,
-		 "Testing: ignore this many I/O completions, so that their commands time out");

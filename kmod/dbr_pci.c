@@ -316,6 +316,7 @@ static int dbr_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dbr_pt_add(ctrl);
 	if (ret)
 		goto disable_ctrl;
+	dbr_debugfs_add(ctrl);
 	dev_info(ctrl->dev, "dmabridge: taking controller %s (%s)\n",
 		 pci_name(pdev), ctrl->id.model);
 	dev_info(ctrl->dev, "dmabridge%d: %u I/O queues, depth %u, %u vectors, max %u KiB, %s, %s doorbells\n",
@@ -332,6 +333,7 @@ remove_ns:
 	dbr_ctrl_set_state(ctrl, DBR_DELETING);
 	dbr_ns_remove_all(ctrl);
 	dbr_token_dev_shutdown(&ctrl->tdev);
+	dbr_debugfs_del(ctrl);
 	dbr_pt_del(ctrl);
 disable_ctrl:
 	dev_err(&pdev->dev, "dmabridge: not taking controller %s: error %d\n",
@@ -360,6 +362,7 @@ static void dbr_remove(struct pci_dev *pdev)
 		dbr_ctrl_disable(ctrl, true);
 		dbr_ns_mark_dead(ctrl);
 	}
+	dbr_debugfs_del(ctrl);
 	dbr_pt_del(ctrl);
 	dbr_ns_remove_all(ctrl);
 	/* disks gone, their I/O drained: release every token attachment */
@@ -409,14 +412,18 @@ int dbr_pci_init(void)
 	ret = dbr_pt_init();
 	if (ret)
 		return ret;
+	dbr_debugfs_init();
 	ret = pci_register_driver(&dbr_pci_driver);
-	if (ret)
+	if (ret) {
+		dbr_debugfs_exit();
 		dbr_pt_exit();
+	}
 	return ret;
 }
 
 void dbr_pci_exit(void)
 {
 	pci_unregister_driver(&dbr_pci_driver);
+	dbr_debugfs_exit();
 	dbr_pt_exit();
 }

@@ -255,20 +255,6 @@ static void dbr_complete_batch(struct io_comp_batch *iob)
 	blk_mq_end_request_batch(iob);
 }
 
-/* debug_drop_completions: consume one if any are left. */
-static bool dbr_drop_completion(void)
-{
-	unsigned int n = READ_ONCE(dbr_drop_completions), old;
-
-	while (n) {
-		old = cmpxchg(&dbr_drop_completions, n, n - 1);
-		if (old == n)
-			return true;
-		n = old;
-	}
-	return false;
-}
-
 static void dbr_handle_cqe(struct dbr_queue *q, struct io_comp_batch *iob,
 			   u16 idx)
 {
@@ -286,10 +272,10 @@ static void dbr_handle_cqe(struct dbr_queue *q, struct io_comp_batch *iob,
 				     tag, q->qid);
 		return;
 	}
-	if (unlikely(READ_ONCE(dbr_drop_completions)) && q->qid &&
-	    dbr_drop_completion()) {
+	if (unlikely(READ_ONCE(q->ctrl->drop_completions)) && q->qid &&
+	    dbr_debugfs_drop_completion(q->ctrl)) {
 		dev_warn(q->ctrl->dev,
-			 "tag %u qid %u: completion dropped (debug_drop_completions)\n",
+			 "tag %u qid %u: completion dropped (debugfs drop_completions)\n",
 			 tag, q->qid);
 		return;
 	}
