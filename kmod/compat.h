@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one place where kernel API differences between the supported kernels
- * (6.1 and 6.12 as shipped by Debian) are decided. Nothing else in kmod/
- * looks at LINUX_VERSION_CODE: it uses the DBR_HAVE_* switches and the
- * dbr_compat_* wrappers defined here.
+ * (6.1 and 6.12 as shipped by Debian) are adapted to. kmod/compat.mk
+ * detects what the kernel offers (DBR_PROBED_* from its headers,
+ * DBR_KERNEL_* for behaviour no header shows); nothing else in kmod/ looks
+ * at either, or at the kernel's version: it uses the dbr_compat_* wrappers
+ * defined here.
  */
 #ifndef DBR_COMPAT_H
 #define DBR_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 
 /* class_create() lost its owner argument in v6.4. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#ifdef DBR_PROBED_CLASS_CREATE_NAME
 #define dbr_compat_class_create(name)	class_create(name)
 #else
 #define dbr_compat_class_create(name)	class_create(THIS_MODULE, name)
@@ -45,8 +46,7 @@ struct dbr_compat_limits {
 	bool fua;
 };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-#define DBR_HAVE_QUEUE_LIMITS_ALLOC 1
+#ifdef DBR_PROBED_QUEUE_LIMITS_ALLOC
 
 static inline void dbr_compat_fill_limits(struct queue_limits *lim,
 					  const struct dbr_compat_limits *l)
@@ -158,7 +158,7 @@ dbr_compat_alloc_queue(struct blk_mq_tag_set *set,
  * block_device_operations.ioctl takes fmode_t before v6.5 and blk_mode_t
  * after; dmabridge only needs to know whether the opener may write.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifdef DBR_PROBED_BLK_MODE_T
 #define dbr_compat_blk_mode_t	blk_mode_t
 #else
 #define dbr_compat_blk_mode_t	fmode_t
@@ -172,7 +172,7 @@ dbr_compat_alloc_queue(struct blk_mq_tag_set *set,
  * dma_buf_vmap() takes the dma-buf's own mutex in 6.1 and wants the
  * reservation lock held from v6.2, where dma_buf_vmap_unlocked() appeared.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef DBR_PROBED_DMA_BUF_VMAP_UNLOCKED
 #define dbr_compat_dma_buf_vmap_unlocked	dma_buf_vmap_unlocked
 #define dbr_compat_dma_buf_vunmap_unlocked	dma_buf_vunmap_unlocked
 #else
@@ -181,7 +181,7 @@ dbr_compat_alloc_queue(struct blk_mq_tag_set *set,
 #endif
 
 /* vma->vm_flags became read-only behind vm_flags_set() in v6.3. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef DBR_PROBED_VM_FLAGS_SET
 #define dbr_compat_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
 #else
 #define dbr_compat_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
@@ -195,7 +195,7 @@ dbr_compat_alloc_queue(struct blk_mq_tag_set *set,
  * is done here, as io_uring does, so both hold it until the write
  * completes.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef DBR_KERNEL_VFS_WRITE_FREEZE
 #define dbr_compat_iocb_iter_write(file, iocb, iter) \
 	vfs_iocb_iter_write(file, iocb, iter)
 #define dbr_compat_iocb_end_write(iocb)	kiocb_end_write(iocb)
@@ -237,7 +237,7 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
  * the flag on every read and write since); v6.1 warns unless the last put
  * is in task context, which only polled I/O guarantees.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef DBR_KERNEL_BIO_CACHE_IRQ
 #define DBR_COMPAT_IOCB_ALLOC_CACHE	IOCB_ALLOC_CACHE
 #else
 #define DBR_COMPAT_IOCB_ALLOC_CACHE	0
@@ -247,7 +247,7 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
  * The uring_cmd API moved to <linux/io_uring/cmd.h> in v6.7, and the
  * command bytes are reached through the SQE instead of ->cmd.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#ifdef DBR_PROBED_IO_URING_CMD_H
 #include <linux/io_uring/cmd.h>
 #define dbr_compat_uring_cmd_payload(ucmd)	io_uring_sqe_cmd((ucmd)->sqe)
 #else

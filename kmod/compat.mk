@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+# What the kernel being built for offers, detected once for kmod/ and the
+# test modules (both include this file); kmod/compat.h adapts to it.
+#
+# API differences are probed in the kernel's own headers, not inferred from
+# its version number: distribution kernels carry APIs from later releases
+# (Debian's 6.12 has v6.13's struct rq_list from the stable series).
+# Behaviour that no header shows is decided by the version, here and
+# nowhere else.
+
+# $(call dbr_probe,header,fixed string,flag): -Dflag if the header has it
+dbr_probe = $(if $(shell grep -Fqs '$(2)' $(srctree)/include/$(1) && echo y),-D$(3))
+
+# queue_rqs' list: struct rq_list {head, tail} (v6.13), else a bare head
+ccflags-y += $(call dbr_probe,linux/blkdev.h,struct rq_list {,DBR_PROBED_RQ_LIST)
+# class_create(name) (v6.4), else class_create(owner, name)
+ccflags-y += $(call dbr_probe,linux/device/class.h,class_create(const char *name),DBR_PROBED_CLASS_CREATE_NAME)
+# queue limits passed at allocation: blk_mq_alloc_queue() (v6.9)
+ccflags-y += $(call dbr_probe,linux/blk-mq.h,struct request_queue *blk_mq_alloc_queue,DBR_PROBED_QUEUE_LIMITS_ALLOC)
+# block_device_operations take a blk_mode_t (v6.5), else an fmode_t
+ccflags-y += $(call dbr_probe,linux/blkdev.h,blk_mode_t;,DBR_PROBED_BLK_MODE_T)
+# dma_buf_vmap_unlocked() (v6.2): dma_buf_vmap() wants the resv lock held
+ccflags-y += $(call dbr_probe,linux/dma-buf.h,int dma_buf_vmap_unlocked,DBR_PROBED_DMA_BUF_VMAP_UNLOCKED)
+# vma->vm_flags read-only behind vm_flags_set() (v6.3)
+ccflags-y += $(call dbr_probe,linux/mm.h,void vm_flags_set,DBR_PROBED_VM_FLAGS_SET)
+# <linux/io_uring/cmd.h> with io_uring_sqe_cmd() (v6.7), else ucmd->cmd
+ccflags-y += $(call dbr_probe,linux/io_uring/cmd.h,io_uring_sqe_cmd,DBR_PROBED_IO_URING_CMD_H)
+
+# $(call dbr_since,major,minor,flag): -Dflag from that release on
+dbr_kver := $(shell echo $$(($(VERSION) * 1000 + $(PATCHLEVEL))) 2>/dev/null)
+ifeq ($(dbr_kver),)
+$(error compat.mk: no kernel VERSION/PATCHLEVEL from the kernel's Makefile)
+endif
+dbr_since = $(if $(shell [ $(dbr_kver) -ge $$(($(1) * 1000 + $(2))) ] && echo y),-D$(3))
+
+# v6.2: a per-CPU-cached bio may be freed in hard-IRQ context (block/bio.c)
+ccflags-y += $(call dbr_since,6,2,DBR_KERNEL_BIO_CACHE_IRQ)
+# v6.6: vfs_iocb_iter_write() takes the freeze protection itself
+# (fs/read_write.c)
+ccflags-y += $(call dbr_since,6,6,DBR_KERNEL_VFS_WRITE_FREEZE)
