@@ -554,10 +554,26 @@ end_access:
 
 /* ---- execution --------------------------------------------------------- */
 
-static int dbr_io_check(const struct dmabridge_io *io, u32 lbs_shift)
+static int dbr_io_check(const struct dmabridge_io *io,
+			const struct dbr_io_target *t, bool is_read)
 {
-	u64 mask = (1ULL << lbs_shift) - 1;
+	u64 mask = (1ULL << t->lbs_shift) - 1;
 
+	/*
+	 * A WRITE goes to the offset it names, whatever O_APPEND says
+	 * (dbr_io_call()), as pwritev2(RWF_NOAPPEND) does; and like it, not
+	 * into a file whose append-only attribute keeps its bytes.
+	 */
+	if (!is_read && IS_APPEND(file_inode(t->file)))
+		return -EPERM;
+
+	/*
+	 * What open(O_DIRECT) checks: a filesystem without direct I/O
+	 * (minix, squashfs, ...) has no ->direct_IO for IOCB_DIRECT to run,
+	 * and its generic read_iter/write_iter would call it anyway.
+	 */
+	if (!(t->file->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
 	if ((io->token_offset | io->file_offset | io->length) & mask)
 		return -EINVAL;
 	if (io->file_offset > LLONG_MAX - io->length)
@@ -632,7 +648,7 @@ static struct dbr_io_req *dbr_io_req_new(struct dbr_ctx *ctx,
 	ret = dbr_io_target_get(&r->t, io->fd, is_read);
 	if (ret)
 		goto put_token;
-	ret = dbr_io_check(io, r->t.lbs_shift);
+	ret = dbr_io_check(io, &r->t, is_read);
 	if (ret) {
 		dbr_io_account(r->t.tdev, ret, is_read);
 		goto put_target;
@@ -780,9 +796,10 @@ static bool dbr_io_advance(struct dbr_io_req *r, ssize_t n, long *res)
  *
  * Return: bytes moved (short only at end of file), or -errno: ENOENT unknown
  * token, EBADF fd or token not usable in this direction, EXDEV target not on
- * a dmabridge disk, EINVAL unaligned, ERANGE outside the token, EOPNOTSUPP no
- * DMA path between exporter and controller, ENODATA bytes the filesystem
- * served by CPU could not be placed (the library fills them), EIO.
+ * a dmabridge disk, EINVAL unaligned or a target without direct I/O, EPERM
+ * a WRITE to an append-only file, ERANGE outside the token, EOPNOTSUPP no DMA
+ * path between exporter and controller, ENODATA bytes the filesystem served
+ * by CPU could not be placed (the library fills them), EIO.
  */
 long dbr_io_execute(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		    bool is_read)

@@ -101,9 +101,13 @@ struct dmabridge_token_destroy {
  * @token: id of a token of this context.
  * @fd: target: a regular file on a filesystem mounted on a dmabridge block
  *	device, or a dmabridge block device itself; open for reading (READ)
- *	or writing (WRITE), EBADF otherwise. A target elsewhere: EXDEV.
+ *	or writing (WRITE), EBADF otherwise. A target elsewhere: EXDEV. A
+ *	file whose filesystem has no direct I/O (one open(O_DIRECT) refuses):
+ *	EINVAL.
  * @token_offset: first byte in the dma-buf.
- * @file_offset: first byte in the target.
+ * @file_offset: first byte in the target. A WRITE goes there even if @fd
+ *	has O_APPEND (as pwritev2() with RWF_NOAPPEND); a WRITE to an
+ *	append-only file (chattr +a) fails with EPERM.
  * @length: bytes to move, at most DMABRIDGE_IO_MAX_LEN; offsets and length
  *	must be aligned to the target's direct-I/O alignment (EINVAL) and the
  *	range must lie inside the token (ERANGE).

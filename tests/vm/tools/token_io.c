@@ -10,8 +10,12 @@
  *		[--expect-errno ok,ENODATA,...] [--check-detach [--close]] [--move]
  *	one dma-buf, one token, the requests; then the buffer is verified
  *	word for word (reads), the file read back with O_DIRECT (writes)
- *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...] [--async QD]
- *	every argument error gets its errno; nothing is touched
+ *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...]
+ *		[--nodio PATH...] [--append-only PATH...] [--async QD]
+ *	every argument error gets its errno; nothing is touched. --xdev: a
+ *	target not on a dmabridge disk (EXDEV); --nodio: a file on one whose
+ *	filesystem has no direct I/O (EINVAL); --append-only: a file with the
+ *	append-only attribute (READ works, WRITE fails with EPERM)
  *   token_io kill -e EXP --size N --file PATH --len N --async QD
  *	a child with QD requests in flight is SIGKILLed: it dies, and its
  *	token's attachment and bounce buffers are released
@@ -86,8 +90,8 @@ static struct opts {
 	bool accept_ok;			/* success is an accepted outcome */
 	int accept[8];			/* and these errnos */
 	unsigned int naccept;
-	const char *xdev[8];
-	unsigned int nxdev;
+	const char *xdev[8], *nodio[8], *append_only[8];
+	unsigned int nxdev, nnodio, nappend_only;
 	double runtime, ramp;
 } o = { .seed = -1, .base_seed = -1, .accept_ok = true };
 
@@ -105,6 +109,7 @@ static const struct { const char *name; int err; } errnames[] = {
 	{ "ENODATA", ENODATA }, { "EIO", EIO }, { "ENOMEM", ENOMEM },
 	{ "EFAULT", EFAULT }, { "ENOSPC", ENOSPC }, { "EAGAIN", EAGAIN },
 	{ "EINTR", EINTR }, { "ECANCELED", ECANCELED }, { "ENOTTY", ENOTTY },
+	{ "EPERM", EPERM },
 };
 
 static const char *errname(int err)
@@ -209,6 +214,7 @@ static void parse_opts(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "ramp", 1, 0, 'T' },
 		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
 		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
+		{ "nodio", 1, 0, 'N' }, { "append-only", 1, 0, 'A' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -246,6 +252,14 @@ static void parse_opts(int argc, char **argv)
 		case 'X':
 			if (o.nxdev < 8)
 				o.xdev[o.nxdev++] = optarg;
+			break;
+		case 'N':
+			if (o.nnodio < 8)
+				o.nodio[o.nnodio++] = optarg;
+			break;
+		case 'A':
+			if (o.nappend_only < 8)
+				o.append_only[o.nappend_only++] = optarg;
 			break;
 		case 'l': o.len = parse_size(optarg); break;
 		case 't': o.runtime = atof(optarg); break;
@@ -1219,12 +1233,43 @@ static void expect_io(const char *what, int ctl, bool is_read,
 	nfail++;
 }
 
+/*
+ * A READ and a WRITE of @base with @path (opened O_RDWR | @oflags) as the
+ * target end with @want_read and @want_write (0: success), and a refused
+ * WRITE left the target's first 8 KiB as they were.
+ */
+static void expect_target(int ctl, struct dmabridge_io base, const char *path,
+			  int oflags, int want_read, int want_write)
+{
+	char before[8192], after[8192], what[96];
+	int fd = open(path, O_RDWR | O_CLOEXEC | oflags);
+
+	if (fd < 0)
+		t_fail("open %s: %s", path, strerror(errno));
+	if (!want_write)
+		t_fail("expect_target checks refused WRITEs only");
+	file_read(path, 0, sizeof(before), before);
+	base.fd = fd;
+	snprintf(what, sizeof(what), "READ from %s", path);
+	expect_io(what, ctl, true, base, want_read);
+	/* from the canary, which no file holds: a WRITE that got through shows */
+	base.token_offset = 0;
+	snprintf(what, sizeof(what), "WRITE to %s", path);
+	expect_io(what, ctl, false, base, want_write);
+	close(fd);
+	file_read(path, 0, sizeof(after), after);
+	if (memcmp(before, after, sizeof(after))) {
+		printf("FAIL: %s changed by a failed WRITE\n", path);
+		nfail++;
+	}
+}
+
 static int cmd_errnos(void)
 {
 	uint32_t rw, r, w, gone, nomap;
 	int ctl, frw, fro, fwo, pipefd[2], null, closed;
 	struct dmabridge_io io, base;
-	char before[8192], after[8192], what[96];
+	char before[8192], after[8192];
 	struct expect tok;
 	uint64_t *got;
 	struct buf b, nb;
@@ -1331,25 +1376,13 @@ static int cmd_errnos(void)
 	expect_io("READ from a pipe", ctl, true, io, EXDEV);
 	io = base; io.fd = null;
 	expect_io("READ from /dev/null", ctl, true, io, EXDEV);
-	for (unsigned int i = 0; i < o.nxdev; i++) {
-		char xb[8192], xa[8192];
-		int x = open(o.xdev[i], O_RDWR | O_CLOEXEC);
-
-		if (x < 0)
-			t_fail("open %s: %s", o.xdev[i], strerror(errno));
-		file_read(o.xdev[i], 0, sizeof(xb), xb);
-		io = base; io.fd = x;
-		snprintf(what, sizeof(what), "READ from %s", o.xdev[i]);
-		expect_io(what, ctl, true, io, EXDEV);
-		snprintf(what, sizeof(what), "WRITE to %s", o.xdev[i]);
-		expect_io(what, ctl, false, io, EXDEV);
-		close(x);
-		file_read(o.xdev[i], 0, sizeof(xa), xa);
-		if (memcmp(xb, xa, sizeof(xa))) {
-			printf("FAIL: %s changed by a failed WRITE\n", o.xdev[i]);
-			nfail++;
-		}
-	}
+	for (unsigned int i = 0; i < o.nxdev; i++)
+		expect_target(ctl, base, o.xdev[i], 0, EXDEV, EXDEV);
+	for (unsigned int i = 0; i < o.nnodio; i++)
+		expect_target(ctl, base, o.nodio[i], 0, EINVAL, EINVAL);
+	/* the READ lands where the sanity READ did: W_ANY bytes */
+	for (unsigned int i = 0; i < o.nappend_only; i++)
+		expect_target(ctl, base, o.append_only[i], O_APPEND, 0, EPERM);
 
 	/* Nothing the failed requests named was touched. */
 	file_read(o.file, 0, sizeof(after), after);
