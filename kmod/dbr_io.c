@@ -19,6 +19,7 @@
 #include <linux/hashtable.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
+#include <linux/magic.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <uapi/linux/dmabridge.h>
@@ -444,13 +445,30 @@ void dbr_io_rq_unmap(struct request *req, struct device *dev,
 
 /* ---- the target -------------------------------------------------------- */
 
+/*
+ * Filesystems whose direct I/O leaves the data to the device: ext2/3/4
+ * and xfs. Their bios take the placeholder bvecs to queue_rq untouched,
+ * and what they serve by CPU instead (holes, fallbacks) stays uncovered,
+ * which the coverage check sees. Others may handle the data on the way:
+ * bcachefs checksums every data bio by CPU, so a token WRITE would store
+ * the placeholder page's checksum beside the token's data (a silent
+ * corruption) and a token READ would fail verification; nilfs2 turns
+ * direct writes into buffered ones; bfs has no ->direct_IO at all. They
+ * get EXDEV, as a file on another device does (btrfs always did: its
+ * superblock names no s_bdev), and the library's bounce path serves them.
+ */
+static bool dbr_io_fs_served(const struct super_block *sb)
+{
+	return sb->s_magic == EXT4_SUPER_MAGIC || sb->s_magic == XFS_SUPER_MAGIC;
+}
+
 static struct block_device *dbr_io_file_bdev(struct file *file)
 {
 	struct inode *inode = file_inode(file);
 
 	if (S_ISBLK(inode->i_mode))
 		return I_BDEV(file->f_mapping->host);
-	if (S_ISREG(inode->i_mode))
+	if (S_ISREG(inode->i_mode) && dbr_io_fs_served(inode->i_sb))
 		return inode->i_sb->s_bdev;
 	return NULL;
 }
@@ -568,9 +586,10 @@ static int dbr_io_check(const struct dmabridge_io *io,
 		return -EPERM;
 
 	/*
-	 * What open(O_DIRECT) checks: a filesystem without direct I/O
-	 * (minix, squashfs, ...) has no ->direct_IO for IOCB_DIRECT to run,
-	 * and its generic read_iter/write_iter would call it anyway.
+	 * What open(O_DIRECT) checks: IOCB_DIRECT is set here without it, and
+	 * the generic read_iter/write_iter of a filesystem without direct I/O
+	 * calls the NULL ->direct_IO (every filesystem dmabridge serves has
+	 * it; this keeps IOCB_DIRECT's precondition where it is set).
 	 */
 	if (!(t->file->f_mode & FMODE_CAN_ODIRECT))
 		return -EINVAL;
@@ -796,7 +815,8 @@ static bool dbr_io_advance(struct dbr_io_req *r, ssize_t n, long *res)
  *
  * Return: bytes moved (short only at end of file), or -errno: ENOENT unknown
  * token, EBADF fd or token not usable in this direction, EXDEV target not on
- * a dmabridge disk, EINVAL unaligned or a target without direct I/O, EPERM
+ * a dmabridge disk or on a filesystem dmabridge does not serve, EINVAL
+ * unaligned or a target without direct I/O, EPERM
  * a WRITE to an append-only file, ERANGE outside the token, EOPNOTSUPP no DMA
  * path between exporter and controller, ENODATA bytes the filesystem served
  * by CPU could not be placed (the library fills them), EIO.

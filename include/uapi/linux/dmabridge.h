@@ -99,11 +99,11 @@ struct dmabridge_token_destroy {
 /**
  * struct dmabridge_io - DMABRIDGE_IOC_READ / DMABRIDGE_IOC_WRITE
  * @token: id of a token of this context.
- * @fd: target: a regular file on a filesystem mounted on a dmabridge block
- *	device, or a dmabridge block device itself; open for reading (READ)
- *	or writing (WRITE), EBADF otherwise. A target elsewhere: EXDEV. A
- *	file whose filesystem has no direct I/O (one open(O_DIRECT) refuses):
- *	EINVAL.
+ * @fd: target: a regular file on ext2/3/4 or xfs mounted on a dmabridge
+ *	block device, or a dmabridge block device itself; open for reading
+ *	(READ) or writing (WRITE), EBADF otherwise. A target elsewhere, or on
+ *	another filesystem (some handle direct I/O data by CPU: bcachefs
+ *	checksums it): EXDEV.
  * @token_offset: first byte in the dma-buf.
  * @file_offset: first byte in the target. A WRITE goes there even if @fd
  *	has O_APPEND (as pwritev2() with RWF_NOAPPEND); a WRITE to an

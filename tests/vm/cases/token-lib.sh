@@ -9,7 +9,7 @@
 
 TIO=$DBR_BUILD/tests/vm/tools/token_io
 [ -x "$TIO" ] || fail "not built: $TIO"
-TOK=/tmp/tok		# $TOK/ext4, $TOK/xfs, $TOK/ext4j, $TOK/bfs: filesystems on the dmabridge disk
+TOK=/tmp/tok		# $TOK/{ext4,xfs,ext4j,bfs,btrfs}: filesystems on the dmabridge disk
 
 # The controller's token counters, one file per name in kmod/dbr_stats.c's
 # dbr_stat_names (sgl_descs, dma_syncs, read_ios, ...).
@@ -30,13 +30,14 @@ token_setup() {
 
 # token_fs_setup: the dmabridge disk as p1 ext4 on $TOK/ext4, p2 xfs on
 # $TOK/xfs, p3 a small ext4 mounted data=journal on $TOK/ext4j (its direct
-# I/O falls back to the page cache: data served by CPU), p4 a small bfs
-# filesystem on $TOK/bfs (no direct I/O at all; not mounted if the
-# kernel has no bfs), p5 raw ($RAW). Inode tables and journals are
-# initialised at mkfs time, so no background writer runs on the disk
-# afterwards.
+# I/O falls back to the page cache: data served by CPU), p4 bfs on
+# $TOK/bfs (no direct I/O at all) and p5 btrfs on $TOK/btrfs (checksums
+# every data bio by CPU): two filesystems dmabridge does not serve, each
+# mounted only if the kernel and the host have it; p6 raw ($RAW). Inode
+# tables and journals are initialised at mkfs time, so no background
+# writer runs on the disk afterwards.
 token_fs_setup() {
-	RAW=${DISK}p5
+	RAW=${DISK}p6
 	mountpoint -q "$TOK/xfs" && return 0
 	command -v mkfs.xfs >/dev/null || skip "mkfs.xfs not installed"
 	sfdisk -q "$DISK" <<-'PART'
@@ -45,19 +46,24 @@ token_fs_setup() {
 	,512M
 	,64M
 	,16M
+	,128M
 	,
 	PART
-	dbr_wait_for "${DISK}p5"
+	dbr_wait_for "${DISK}p6"
 	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "${DISK}p1"
 	mkfs.xfs -q -f "${DISK}p2"
 	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "${DISK}p3"
-	mkdir -p "$TOK/ext4" "$TOK/xfs" "$TOK/ext4j" "$TOK/bfs"
+	mkdir -p "$TOK/ext4" "$TOK/xfs" "$TOK/ext4j" "$TOK/bfs" "$TOK/btrfs"
 	mount "${DISK}p1" "$TOK/ext4"
 	mount "${DISK}p2" "$TOK/xfs"
 	mount -o data=journal "${DISK}p3" "$TOK/ext4j"
 	if modprobe bfs 2>/dev/null && command -v mkfs.bfs >/dev/null; then
 		mkfs.bfs "${DISK}p4" >/dev/null 2>&1
 		mount -t bfs "${DISK}p4" "$TOK/bfs"
+	fi
+	if modprobe btrfs 2>/dev/null && command -v mkfs.btrfs >/dev/null; then
+		mkfs.btrfs -q -f "${DISK}p5" >/dev/null 2>&1
+		mount -t btrfs "${DISK}p5" "$TOK/btrfs"
 	fi
 }
 
@@ -69,7 +75,7 @@ token_teardown() {
 
 token_teardown_all() {
 	local m
-	for m in "$TOK/ext4" "$TOK/xfs" "$TOK/ext4j" "$TOK/bfs"; do
+	for m in "$TOK/ext4" "$TOK/xfs" "$TOK/ext4j" "$TOK/bfs" "$TOK/btrfs"; do
 		! mountpoint -q "$m" || umount "$m"
 	done
 	dbr_unbind

@@ -11,10 +11,9 @@
  *	one dma-buf, one token, the requests; then the buffer is verified
  *	word for word (reads), the file read back with O_DIRECT (writes)
  *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...]
- *		[--nodio PATH...] [--append-only PATH...] [--async QD]
+ *		[--append-only PATH...] [--async QD]
  *	every argument error gets its errno; nothing is touched. --xdev: a
- *	target not on a dmabridge disk (EXDEV); --nodio: a file on one whose
- *	filesystem has no direct I/O (EINVAL); --append-only: a file with the
+ *	target dmabridge does not serve (EXDEV); --append-only: a file with the
  *	append-only attribute (READ works, WRITE fails with EPERM)
  *   token_io kill -e EXP --size N --file PATH --len N --async QD
  *	a child with QD requests in flight is SIGKILLed: it dies, and its
@@ -90,8 +89,8 @@ static struct opts {
 	bool accept_ok;			/* success is an accepted outcome */
 	int accept[8];			/* and these errnos */
 	unsigned int naccept;
-	const char *xdev[8], *nodio[8], *append_only[8];
-	unsigned int nxdev, nnodio, nappend_only;
+	const char *xdev[8], *append_only[8];
+	unsigned int nxdev, nappend_only;
 	double runtime, ramp;
 } o = { .seed = -1, .base_seed = -1, .accept_ok = true };
 
@@ -214,7 +213,7 @@ static void parse_opts(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "ramp", 1, 0, 'T' },
 		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
 		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
-		{ "nodio", 1, 0, 'N' }, { "append-only", 1, 0, 'A' },
+		{ "append-only", 1, 0, 'A' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -252,10 +251,6 @@ static void parse_opts(int argc, char **argv)
 		case 'X':
 			if (o.nxdev < 8)
 				o.xdev[o.nxdev++] = optarg;
-			break;
-		case 'N':
-			if (o.nnodio < 8)
-				o.nodio[o.nnodio++] = optarg;
 			break;
 		case 'A':
 			if (o.nappend_only < 8)
@@ -1378,8 +1373,6 @@ static int cmd_errnos(void)
 	expect_io("READ from /dev/null", ctl, true, io, EXDEV);
 	for (unsigned int i = 0; i < o.nxdev; i++)
 		expect_target(ctl, base, o.xdev[i], 0, EXDEV, EXDEV);
-	for (unsigned int i = 0; i < o.nnodio; i++)
-		expect_target(ctl, base, o.nodio[i], 0, EINVAL, EINVAL);
 	/* the READ lands where the sanity READ did: W_ANY bytes */
 	for (unsigned int i = 0; i < o.nappend_only; i++)
 		expect_target(ctl, base, o.append_only[i], O_APPEND, 0, EPERM);
