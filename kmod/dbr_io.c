@@ -572,6 +572,34 @@ end_access:
 
 /* ---- execution --------------------------------------------------------- */
 
+/*
+ * A WRITE to a regular file that the filesystem says it would not hand to
+ * the device, refused before a byte moves: it would copy the placeholder
+ * page's bytes into the page cache, and the file would keep them when the
+ * coverage check fails the request with EIO. STATX_DIOALIGN says so: no
+ * direct I/O for this file (ext4 data=journal, inline data, encryption
+ * without inline crypto, verity), or a larger offset alignment than the
+ * disk's (encrypted ext4: the filesystem block). Reads need none of this:
+ * what a fallback reads is caught by the coverage check (ENODATA) and the
+ * file is untouched.
+ */
+static int dbr_io_write_precheck(const struct dmabridge_io *io,
+				 const struct dbr_io_target *t)
+{
+	struct kstat st;
+	int ret;
+
+	ret = vfs_getattr_nosec(&t->file->f_path, &st, STATX_DIOALIGN,
+				AT_STATX_SYNC_AS_STAT);
+	if (ret || !(st.result_mask & STATX_DIOALIGN))
+		return ret;
+	if (!st.dio_mem_align || !is_power_of_2(st.dio_offset_align))
+		return -EINVAL;
+	if ((io->file_offset | io->length) & (st.dio_offset_align - 1))
+		return -EINVAL;
+	return 0;
+}
+
 static int dbr_io_check(const struct dmabridge_io *io,
 			const struct dbr_io_target *t, bool is_read)
 {
@@ -597,6 +625,8 @@ static int dbr_io_check(const struct dmabridge_io *io,
 		return -EINVAL;
 	if (io->file_offset > LLONG_MAX - io->length)
 		return -EINVAL;
+	if (!is_read && S_ISREG(file_inode(t->file)->i_mode))
+		return dbr_io_write_precheck(io, t);
 	return 0;
 }
 
@@ -816,7 +846,8 @@ static bool dbr_io_advance(struct dbr_io_req *r, ssize_t n, long *res)
  * Return: bytes moved (short only at end of file), or -errno: ENOENT unknown
  * token, EBADF fd or token not usable in this direction, EXDEV target not on
  * a dmabridge disk or on a filesystem dmabridge does not serve, EINVAL
- * unaligned or a target without direct I/O, EPERM
+ * unaligned or a target without direct I/O (for a WRITE to a file: one the
+ * filesystem says it would serve from the page cache), EPERM
  * a WRITE to an append-only file, ERANGE outside the token, EOPNOTSUPP no DMA
  * path between exporter and controller, ENODATA bytes the filesystem served
  * by CPU could not be placed (the library fills them), EIO.

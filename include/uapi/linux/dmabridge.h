@@ -103,7 +103,10 @@ struct dmabridge_token_destroy {
  *	block device, or a dmabridge block device itself; open for reading
  *	(READ) or writing (WRITE), EBADF otherwise. A target elsewhere, or on
  *	another filesystem (some handle direct I/O data by CPU: bcachefs
- *	checksums it): EXDEV.
+ *	checksums it): EXDEV. A WRITE to a file whose direct I/O the
+ *	filesystem would serve from the page cache (statx STATX_DIOALIGN
+ *	reports none: ext4 data=journal, inline data): EINVAL, the file
+ *	untouched.
  * @token_offset: first byte in the dma-buf.
  * @file_offset: first byte in the target. A WRITE goes there even if @fd
  *	has O_APPEND (as pwritev2() with RWF_NOAPPEND); a WRITE to an

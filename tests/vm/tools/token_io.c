@@ -1119,7 +1119,9 @@ static int cmd_io(void)
 	/*
 	 * The file, read back on its own: the written ranges, and with
 	 * --base-seed the rest as before (all of a regular file; of a block
-	 * device, up to the end of the last request).
+	 * device, up to the end of the last request). A request that failed
+	 * with anything but EIO was refused before a byte moved, so with
+	 * --base-seed its range must hold the old bytes too.
 	 */
 	if (!o.is_read) {
 		uint64_t end = 0, old_end = fsize;
@@ -1142,6 +1144,8 @@ static int cmd_io(void)
 		for (unsigned int i = 0; i < o.nreqs; i++) {
 			struct req *r = &o.reqs[i];
 
+			if (r->res < 0 && r->res != -EIO && o.base_seed >= 0)
+				continue;
 			for (uint64_t k = 0; k < r->len; k += 8) {
 				f.want[(r->foff + k) / 8] = dbr_pat(o.seed, r->foff + k);
 				f.mode[(r->foff + k) / 8] = r->res >= 0 ? W_EXACT : W_ANY;
