@@ -20,6 +20,7 @@
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/magic.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <uapi/linux/dmabridge.h>
@@ -600,9 +601,40 @@ static int dbr_io_write_precheck(const struct dmabridge_io *io,
 	return 0;
 }
 
+/*
+ * A WRITE moves all its bytes or none. write(2) would shorten one that
+ * crosses the largest offset the file may have, or the end of a block
+ * device; the request fails whole instead, with the errno write(2) gives
+ * for one that starts there: EFBIG (the filesystem's s_maxbytes, 2 GiB
+ * without O_LARGEFILE, RLIMIT_FSIZE) or ENOSPC. A WRITE that starts at
+ * the limit reaches the filesystem, which sends SIGXFSZ as for write(2).
+ */
+static int dbr_io_write_limits(const struct dmabridge_io *io,
+			       const struct dbr_io_target *t)
+{
+	struct inode *inode = file_inode(t->file);
+	u64 end = io->file_offset + io->length;
+	u64 limit;
+
+	if (S_ISBLK(inode->i_mode))
+		return end > bdev_nr_bytes(I_BDEV(t->file->f_mapping->host)) ?
+		       -ENOSPC : 0;
+	limit = inode->i_sb->s_maxbytes;
+	if (!(t->file->f_flags & O_LARGEFILE))
+		limit = min_t(u64, limit, MAX_NON_LFS);
+	if (io->file_offset < limit && end > limit)
+		return -EFBIG;
+	limit = rlimit(RLIMIT_FSIZE);
+	if (limit != RLIM_INFINITY && io->file_offset < limit && end > limit)
+		return -EFBIG;
+	return 0;
+}
+
 static int dbr_io_check(const struct dmabridge_io *io,
 			const struct dbr_io_target *t, bool is_read)
 {
+	int ret;
+
 	u64 mask = (1ULL << t->lbs_shift) - 1;
 
 	/*
@@ -625,7 +657,12 @@ static int dbr_io_check(const struct dmabridge_io *io,
 		return -EINVAL;
 	if (io->file_offset > LLONG_MAX - io->length)
 		return -EINVAL;
-	if (!is_read && S_ISREG(file_inode(t->file)->i_mode))
+	if (is_read)
+		return 0;
+	ret = dbr_io_write_limits(io, t);
+	if (ret)
+		return ret;
+	if (S_ISREG(file_inode(t->file)->i_mode))
 		return dbr_io_write_precheck(io, t);
 	return 0;
 }
@@ -843,7 +880,8 @@ static bool dbr_io_advance(struct dbr_io_req *r, ssize_t n, long *res)
  * @io: the request, copied from userspace; flags and reserved already checked
  * @is_read: file -> buffer (READ) or buffer -> file (WRITE)
  *
- * Return: bytes moved (short only at end of file), or -errno: ENOENT unknown
+ * Return: bytes moved (short only for a READ at end of file), or -errno:
+ * EFBIG/ENOSPC a WRITE past the file's or the device's limit, ENOENT unknown
  * token, EBADF fd or token not usable in this direction, EXDEV target not on
  * a dmabridge disk or on a filesystem dmabridge does not serve, EINVAL
  * unaligned or a target without direct I/O (for a WRITE to a file: one the

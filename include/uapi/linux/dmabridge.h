@@ -130,8 +130,11 @@ struct dmabridge_token_destroy {
  * @reserved: must be 0.
  *
  * READ moves file bytes into the dma-buf, WRITE dma-buf bytes into the file.
- * Synchronously, the ioctl returns the number of bytes moved (short only for
- * a READ that reaches end of file) or -1 with errno. Asynchronously, the
+ * Synchronously, the ioctl returns the number of bytes moved or -1 with
+ * errno. Only a READ that reaches end of file is short; a WRITE moves all
+ * its bytes or fails whole: EFBIG if it would end past the largest offset
+ * the file may have (the filesystem's limit, RLIMIT_FSIZE), ENOSPC past
+ * the end of a block device. Asynchronously, the
  * structure is the command area of an IORING_OP_URING_CMD SQE on a
  * IORING_SETUP_SQE128 ring, with sqe->cmd_op set to DMABRIDGE_IOC_READ or
  * DMABRIDGE_IOC_WRITE; cqe->res carries the byte count or -errno. A request

@@ -11,10 +11,14 @@
  *	one dma-buf, one token, the requests; then the buffer is verified
  *	word for word (reads), the file read back with O_DIRECT (writes)
  *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...]
- *		[--append-only PATH...] [--async QD]
+ *		[--append-only PATH...] [--maxbytes PATH] [--async QD]
  *	every argument error gets its errno; nothing is touched. --xdev: a
  *	target dmabridge does not serve (EXDEV); --append-only: a file with the
- *	append-only attribute (READ works, WRITE fails with EPERM)
+ *	append-only attribute (READ works, WRITE fails with EPERM); --maxbytes:
+ *	a scratch file (created) on a filesystem whose largest file offset is
+ *	below 2^63 (ext4): a WRITE crossing it fails whole with EFBIG. A WRITE
+ *	crossing RLIMIT_FSIZE (--file a regular file) or the end of the device
+ *	(--file a block device) fails whole with EFBIG or ENOSPC
  *   token_io kill -e EXP --size N --file PATH --len N --async QD
  *	a child with QD requests in flight is SIGKILLed: it dies, and its
  *	token's attachment and bounce buffers are released
@@ -51,6 +55,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -89,7 +94,7 @@ static struct opts {
 	bool accept_ok;			/* success is an accepted outcome */
 	int accept[8];			/* and these errnos */
 	unsigned int naccept;
-	const char *xdev[8], *append_only[8];
+	const char *xdev[8], *append_only[8], *maxbytes;
 	unsigned int nxdev, nappend_only;
 	double runtime, ramp;
 } o = { .seed = -1, .base_seed = -1, .accept_ok = true };
@@ -108,7 +113,7 @@ static const struct { const char *name; int err; } errnames[] = {
 	{ "ENODATA", ENODATA }, { "EIO", EIO }, { "ENOMEM", ENOMEM },
 	{ "EFAULT", EFAULT }, { "ENOSPC", ENOSPC }, { "EAGAIN", EAGAIN },
 	{ "EINTR", EINTR }, { "ECANCELED", ECANCELED }, { "ENOTTY", ENOTTY },
-	{ "EPERM", EPERM },
+	{ "EPERM", EPERM }, { "EFBIG", EFBIG },
 };
 
 static const char *errname(int err)
@@ -213,7 +218,7 @@ static void parse_opts(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "ramp", 1, 0, 'T' },
 		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
 		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
-		{ "append-only", 1, 0, 'A' },
+		{ "append-only", 1, 0, 'A' }, { "maxbytes", 1, 0, 'M' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -256,6 +261,7 @@ static void parse_opts(int argc, char **argv)
 			if (o.nappend_only < 8)
 				o.append_only[o.nappend_only++] = optarg;
 			break;
+		case 'M': o.maxbytes = optarg; break;
 		case 'l': o.len = parse_size(optarg); break;
 		case 't': o.runtime = atof(optarg); break;
 		case 'T': o.ramp = atof(optarg); break;
@@ -1226,9 +1232,13 @@ static void expect_io(const char *what, int ctl, bool is_read,
 		printf("ok: %-44s %s\n", what, want ? errname(want) : "success");
 		return;
 	}
-	printf("FAIL: %-42s got %s%s, want %s\n", what,
-	       r < 0 ? errname(-r) : "", r < 0 ? "" : "success",
-	       want ? errname(want) : "success");
+	if (r < 0)
+		printf("FAIL: %-42s got %s, want %s\n", what, errname(-r),
+		       want ? errname(want) : "success");
+	else
+		printf("FAIL: %-42s got %lld of %llu bytes, want %s\n", what,
+		       r, (unsigned long long)io.length,
+		       want ? errname(want) : "success");
 	nfail++;
 }
 
@@ -1261,6 +1271,115 @@ static void expect_target(int ctl, struct dmabridge_io base, const char *path,
 		printf("FAIL: %s changed by a failed WRITE\n", path);
 		nfail++;
 	}
+}
+
+/*
+ * The largest size the filesystem of @fd allows a file (its s_maxbytes):
+ * ftruncate() beyond it fails with EFBIG. Leaves the file empty.
+ */
+static uint64_t fs_maxbytes(int fd)
+{
+	uint64_t lo = 0, hi = (uint64_t)LLONG_MAX;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+
+		if (!ftruncate(fd, mid))
+			lo = mid;
+		else if (errno == EFBIG || errno == EINVAL)
+			hi = mid - 1;
+		else
+			t_fail("ftruncate %llu: %s", (unsigned long long)mid,
+			       strerror(errno));
+	}
+	if (ftruncate(fd, 0))
+		t_fail("ftruncate 0: %s", strerror(errno));
+	return lo;
+}
+
+/*
+ * Issue 16, defect 8: a WRITE that crosses the target's limit fails whole
+ * (before, it moved the bytes that fit and returned a short count) and
+ * leaves the bytes below the limit as they were. @base names a valid
+ * one-block WRITE on @frw (@path).
+ */
+static void expect_write_limits(int ctl, struct dmabridge_io base, int frw,
+				const char *path)
+{
+	struct dmabridge_io io = base;
+	char before[8192], after[8192];
+	struct rlimit old, rl;
+	uint64_t end;
+
+	/* from the canary, which no file holds: a WRITE that got through shows */
+	io.token_offset = 0;
+	io.length = 8192;
+	if (is_blk(frw)) {
+		end = fd_size(frw);
+		io.file_offset = end - 4096;
+		file_read(path, end - 8192, sizeof(before), before);
+		expect_io("WRITE crossing the end of the device", ctl, false,
+			  io, ENOSPC);
+		file_read(path, end - 8192, sizeof(after), after);
+		if (memcmp(before, after, sizeof(after))) {
+			printf("FAIL: %s: the last block written by a failed WRITE\n",
+			       path);
+			nfail++;
+		}
+		return;
+	}
+	/* RLIMIT_FSIZE 512 KiB; SIGXFSZ ignored, so write(2) says EFBIG */
+	if (getrlimit(RLIMIT_FSIZE, &old))
+		t_fail("getrlimit: %s", strerror(errno));
+	signal(SIGXFSZ, SIG_IGN);
+	rl = old;
+	rl.rlim_cur = 512 << 10;
+	if (setrlimit(RLIMIT_FSIZE, &rl))
+		t_fail("setrlimit: %s", strerror(errno));
+	file_read(path, (512 << 10) - 8192, sizeof(before), before);
+	io.file_offset = (512 << 10) - 4096;
+	expect_io("WRITE crossing RLIMIT_FSIZE", ctl, false, io, EFBIG);
+	io.file_offset = 512 << 10;
+	expect_io("WRITE starting at RLIMIT_FSIZE", ctl, false, io, EFBIG);
+	if (setrlimit(RLIMIT_FSIZE, &old))
+		t_fail("setrlimit: %s", strerror(errno));
+	signal(SIGXFSZ, SIG_DFL);
+	file_read(path, (512 << 10) - 8192, sizeof(after), after);
+	if (memcmp(before, after, sizeof(after))) {
+		printf("FAIL: %s changed below RLIMIT_FSIZE by a failed WRITE\n",
+		       path);
+		nfail++;
+	}
+}
+
+/* --maxbytes: a WRITE crossing the filesystem's largest file offset. */
+static void expect_maxbytes(int ctl, struct dmabridge_io base, const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct dmabridge_io io = base;
+	uint64_t max;
+	struct stat st;
+
+	if (fd < 0)
+		t_fail("open %s: %s", path, strerror(errno));
+	max = fs_maxbytes(fd);
+	if (max >= (uint64_t)LLONG_MAX - 8192)
+		t_fail("%s: the filesystem's limit is 2^63: use ext4", path);
+	io.fd = fd;
+	io.token_offset = 0;
+	io.length = 8192;
+	io.file_offset = (max & ~(PAGE - 1)) - 4096;
+	expect_io("WRITE crossing the filesystem's largest offset", ctl,
+		  false, io, EFBIG);
+	if (fstat(fd, &st))
+		t_fail("fstat: %s", strerror(errno));
+	if (st.st_size || st.st_blocks) {
+		printf("FAIL: %s grew to %lld bytes (%lld blocks) by a failed WRITE\n",
+		       path, (long long)st.st_size, (long long)st.st_blocks);
+		nfail++;
+	}
+	close(fd);
+	unlink(path);
 }
 
 static int cmd_errnos(void)
@@ -1380,6 +1499,9 @@ static int cmd_errnos(void)
 	/* the READ lands where the sanity READ did: W_ANY bytes */
 	for (unsigned int i = 0; i < o.nappend_only; i++)
 		expect_target(ctl, base, o.append_only[i], O_APPEND, 0, EPERM);
+	expect_write_limits(ctl, base, frw, o.file);
+	if (o.maxbytes)
+		expect_maxbytes(ctl, base, o.maxbytes);
 
 	/* Nothing the failed requests named was touched. */
 	file_read(o.file, 0, sizeof(after), after);
