@@ -1,0 +1,910 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lib_io: libdmabridge's behaviour, checked byte for byte, through its
+ * public API only (plus the dma-buf exporters it needs to make buffers).
+ *
+ *   lib_io rw -e EXP --file PATH --reason NAME [--size N] [--blk]
+ *	reads and writes of many shapes (aligned, unaligned head/tail, both,
+ *	misaligned buffer vs file, tiny, across end of file, large and
+ *	chunked) between one registered dma-buf sub-range and PATH; every
+ *	byte of the buffer and of the file is checked against a model, and
+ *	every result's direct/compat split against the plan the alignment
+ *	implies: NAME is the file's expected reason (dmab_reason_name(),
+ *	"direct" for the direct path). --blk: PATH is a block device (no end
+ *	of file shapes). Ends by checking the context's statistics.
+ *   lib_io hole -e EXP --file PATH --reason NAME
+ *	a sparse file: the holes read as zeros, the data as data, and the
+ *	result names NAME among its reasons
+ *   lib_io errnos [-e EXP] --file PATH [--tmpfile PATH] [--no-dmabuf]
+ *	every bad input gets its documented errno and moves nothing;
+ *	--tmpfile: a file off the dmabridge disk, for DMABRIDGE_COMPAT=off
+ *
+ * EXP: udmabuf, vgem, auto (udmabuf, else vgem), pages[:nomap][:rdonly]
+ * and bar (dbr_test_exporter, bar needs tests/vm/run --p2p-bar).
+ * Exit 0 pass, 1 fail, 77 skip (exporter absent).
+ */
+#include <drm.h>
+#include <drm_mode.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/dma-buf.h>
+#include <linux/udmabuf.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dmabridge/dmabridge.h>
+
+#include "dbr_test_exporter.h"
+#include "dbr_tool.h"
+
+#define MIB (1ULL << 20)
+
+static struct {
+	const char *exp, *file, *reason, *tmpfile;
+	uint64_t size;
+	bool blk, no_dmabuf;
+} o = { .exp = "auto", .size = 8 * MIB + 1234 };
+
+/* ---- patterns: byte b of data set s at offset x ---------------------------- */
+
+static inline uint8_t pat(unsigned int seed, uint64_t x)
+{
+	return (uint8_t)(dbr_pat(seed, x & ~7ULL) >> (8 * (x & 7)));
+}
+
+static void fill(uint8_t *dst, unsigned int seed, uint64_t off, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++)
+		dst[i] = pat(seed, off + i);
+}
+
+/* ---- exporters ------------------------------------------------------------- */
+
+struct dbuf {
+	int fd, aux;
+	uint64_t size;
+	uint8_t *cpu;
+};
+
+static void dbuf_udmabuf(struct dbuf *d)
+{
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = d->size };
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+
+	if (dev < 0)
+		t_skip("/dev/udmabuf: %s", strerror(errno));
+	d->aux = memfd_create("lib_io", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (d->aux < 0 || ftruncate(d->aux, (off_t)d->size) ||
+	    fcntl(d->aux, F_ADD_SEALS, F_SEAL_SHRINK))
+		t_fail("memfd: %s", strerror(errno));
+	c.memfd = (uint32_t)d->aux;
+	d->fd = ioctl(dev, UDMABUF_CREATE, &c);
+	if (d->fd < 0)
+		t_fail("UDMABUF_CREATE: %s", strerror(errno));
+	close(dev);
+}
+
+static bool dbuf_vgem(struct dbuf *d)
+{
+	struct drm_mode_create_dumb cd = { .width = 1024, .bpp = 32,
+					   .height = (uint32_t)(d->size / 4096) };
+	struct drm_prime_handle h = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	char path[32], name[16];
+
+	for (int i = 0; i < 16 && d->aux < 0; i++) {
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		d->aux = open(path, O_RDWR | O_CLOEXEC);
+		if (d->aux < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (ioctl(d->aux, DRM_IOCTL_VERSION, &v) || strcmp(name, "vgem")) {
+			close(d->aux);
+			d->aux = -1;
+		}
+	}
+	if (d->aux < 0)
+		return false;
+	if (ioctl(d->aux, DRM_IOCTL_MODE_CREATE_DUMB, &cd) || cd.size != d->size)
+		t_fail("vgem CREATE_DUMB: %s", strerror(errno));
+	h.handle = cd.handle;
+	if (ioctl(d->aux, DRM_IOCTL_PRIME_HANDLE_TO_FD, &h))
+		t_fail("vgem PRIME_HANDLE_TO_FD: %s", strerror(errno));
+	d->fd = h.fd;
+	return true;
+}
+
+static void dbuf_texp(struct dbuf *d, const char *opts)
+{
+	struct dbr_texp_create c = { .shape = DBR_TEXP_SHAPE_PAGES, .chunk_pages = 16 };
+
+	if (!strncmp(opts, "bar", 3)) {
+		c.shape = DBR_TEXP_SHAPE_BAR;
+		c.chunk_pages = 256;
+	}
+	if (strstr(opts, "nomap"))
+		c.flags |= DBR_TEXP_NOMAP;
+	if (strstr(opts, "rdonly"))
+		c.flags |= DBR_TEXP_RDONLY;
+	c.nr_chunks = (uint32_t)(d->size / (c.chunk_pages * 4096ULL));
+	d->aux = open("/dev/" DBR_TEXP_NAME, O_RDWR | O_CLOEXEC);
+	if (d->aux < 0)
+		t_skip("/dev/" DBR_TEXP_NAME ": %s", strerror(errno));
+	if (ioctl(d->aux, DBR_TEXP_IOC_CREATE, &c)) {
+		if (c.shape == DBR_TEXP_SHAPE_BAR && errno == ENODEV)
+			t_skip("no ivshmem BAR (tests/vm/run --p2p-bar)");
+		t_fail("test exporter create: %s", strerror(errno));
+	}
+	d->fd = c.fd;
+}
+
+/* A dma-buf of @size bytes (a multiple of 1 MiB) from exporter @spec. */
+static void dbuf_new(struct dbuf *d, const char *spec, uint64_t size)
+{
+	*d = (struct dbuf){ .fd = -1, .aux = -1, .size = size };
+	if (!strcmp(spec, "udmabuf")) {
+		dbuf_udmabuf(d);
+	} else if (!strcmp(spec, "vgem")) {
+		if (!dbuf_vgem(d))
+			t_skip("no vgem card in /dev/dri");
+	} else if (!strcmp(spec, "auto")) {
+		if (access("/dev/udmabuf", F_OK) == 0)
+			dbuf_udmabuf(d);
+		else if (!dbuf_vgem(d))
+			t_skip("no dma-buf exporter: no /dev/udmabuf and no vgem");
+	} else if (!strncmp(spec, "pages", 5) || !strncmp(spec, "bar", 3)) {
+		dbuf_texp(d, spec);
+	} else {
+		t_fail("unknown exporter %s", spec);
+	}
+	if (strstr(spec, "rdonly"))
+		return;
+	d->cpu = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+	if (d->cpu == MAP_FAILED)
+		t_fail("%s: mmap: %s", spec, strerror(errno));
+}
+
+static void dbuf_free(struct dbuf *d)
+{
+	if (d->cpu && d->cpu != MAP_FAILED)
+		munmap(d->cpu, d->size);
+	close(d->fd);
+	if (d->aux >= 0)
+		close(d->aux);
+}
+
+static void dbuf_sync(struct dbuf *d, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags | DMA_BUF_SYNC_RW };
+
+	if (ioctl(d->fd, DMA_BUF_IOCTL_SYNC, &s))
+		t_fail("DMA_BUF_IOCTL_SYNC: %s", strerror(errno));
+}
+
+/*
+ * Where @got differs from @want over [0, n): the first differing range and
+ * what the word found there decodes to (data set and offset it came from).
+ */
+static void report_diff(const char *what, const uint8_t *got, const uint8_t *want,
+			uint64_t n, uint64_t base)
+{
+	uint64_t x = 0, e, w;
+
+	while (x < n && got[x] == want[x])
+		x++;
+	if (x == n)
+		return;
+	for (e = x; e < n && got[e] != want[e]; e++)
+		;
+	memcpy(&w, got + (x & ~7ULL), x + 8 <= n ? 8 : 0);
+	fprintf(stderr, "%s: bytes [%llu, %llu) differ (first %#x, want %#x); the word at %llu decodes to seed %#x offset %llu\n",
+		what, (unsigned long long)(base + x), (unsigned long long)(base + e),
+		got[x], want[x], (unsigned long long)(base + (x & ~7ULL)),
+		dbr_pat_seed(w), (unsigned long long)dbr_pat_off(w));
+}
+
+/* ---- the library ----------------------------------------------------------- */
+
+#define CHECK(call) do {						\
+	int __r = (call);						\
+	if (__r)							\
+		t_fail("%s: %s", #call, strerror(-__r));		\
+} while (0)
+
+#define EXPECT(call, want) do {						\
+	int __r = (call);						\
+	if (__r != (want))						\
+		t_fail("%s: got %d (%s), want %d (%s)", #call, __r,	\
+		       __r ? strerror(-__r) : "success", (want),	\
+		       (want) ? strerror(-(want)) : "success");		\
+} while (0)
+
+static int reason_num(const char *name)
+{
+	for (int r = 0; r < DMAB_REASON__COUNT; r++)
+		if (!strcmp(dmab_reason_name(r), name))
+			return r;
+	t_fail("unknown reason name %s", name);
+}
+
+static struct dmab_ctx *ctx_new(uint64_t chunk, uint32_t qd)
+{
+	struct dmab_ctx_opts opts = {
+		.size = sizeof(opts),
+		.set = DMAB_OPT_CHUNK_SIZE | DMAB_OPT_QUEUE_DEPTH,
+		.chunk_size = chunk, .queue_depth = qd,
+	};
+	struct dmab_ctx *ctx;
+
+	CHECK(dmab_ctx_new(&opts, &ctx));
+	return ctx;
+}
+
+static void print_settings(struct dmab_ctx *ctx)
+{
+	struct dmab_settings s;
+
+	CHECK(dmab_ctx_settings(ctx, &s));
+	printf("settings: compat %s (%s), chunk %llu (%s), qd %u (%s), module %s, ABI %u.%u\n",
+	       dmab_compat_name((int)s.compat), dmab_source_name((int)s.compat_src),
+	       (unsigned long long)s.chunk_size, dmab_source_name((int)s.chunk_size_src),
+	       s.queue_depth, dmab_source_name((int)s.queue_depth_src),
+	       dmab_reason_name((int)s.module_reason), s.abi_major, s.abi_minor);
+}
+
+/* ---- rw -------------------------------------------------------------------- */
+
+struct shape { uint64_t boff, foff, len; };
+
+/* What the plan must be for a request that does not reach end of file. */
+static void expect_split(const struct dmab_result *r, const struct shape *s,
+			 uint64_t reg_off, uint32_t bs, int file_reason)
+{
+	uint64_t babs = reg_off + s->boff, head, mid, direct = 0;
+	int reason = file_reason;
+
+	if (file_reason == DMAB_REASON_NONE) {
+		if (babs % bs != s->foff % bs) {
+			reason = DMAB_REASON_MISALIGNED;
+		} else {
+			head = (bs - s->foff % bs) % bs;
+			if (head > s->len)
+				head = s->len;
+			mid = (s->len - head) / bs * bs;
+			if (!mid)
+				reason = DMAB_REASON_UNALIGNED;
+			else if (mid != s->len)
+				reason = DMAB_REASON_UNALIGNED, direct = mid;
+			else
+				direct = mid;
+		}
+	}
+	if (r->direct_bytes != direct || r->compat_bytes != s->len - direct)
+		t_fail("boff %llu foff %llu len %llu: direct %llu compat %llu, want %llu and %llu",
+		       (unsigned long long)s->boff, (unsigned long long)s->foff,
+		       (unsigned long long)s->len, (unsigned long long)r->direct_bytes,
+		       (unsigned long long)r->compat_bytes, (unsigned long long)direct,
+		       (unsigned long long)(s->len - direct));
+	if ((int)r->reason != reason)
+		t_fail("boff %llu foff %llu len %llu: reason %s, want %s",
+		       (unsigned long long)s->boff, (unsigned long long)s->foff,
+		       (unsigned long long)s->len, dmab_reason_name((int)r->reason),
+		       dmab_reason_name(reason));
+}
+
+static void file_snapshot(int fd, uint8_t *dst, uint64_t len)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, dst + done, len - done, (off_t)done);
+
+		if (n <= 0)
+			t_fail("pread file: %s", n ? strerror(errno) : "short");
+		done += (uint64_t)n;
+	}
+}
+
+static int cmd_rw(void)
+{
+	const uint64_t dsize = 16 * MIB, reg_off = 8192 + 512;
+	const uint64_t fsize = o.size, reg_len = dsize - reg_off - 4096;
+	uint8_t *model, *snap, *want, *canary;
+	struct dmab_file_info fi;
+	struct dmab_result r;
+	struct dmab_stats st;
+	struct dmab_file *f;
+	struct dmab_buf *b;
+	struct dmab_ctx *ctx;
+	struct dbuf d;
+	uint64_t sum[2][2] = { { 0 } }, calls[2] = { 0 }, n;
+	int freason = reason_num(o.reason), fd;
+	uint32_t bs;
+
+	/* the file: data set 1 everywhere */
+	model = malloc(fsize + 2 * MIB);
+	snap = malloc(fsize + 2 * MIB);
+	want = malloc(dsize);
+	canary = malloc(dsize);
+	if (!model || !snap || !want || !canary)
+		t_fail("out of memory");
+	fill(canary, 0xfffe, 0, dsize);		/* keyed by buffer offset */
+	fill(model, 1, 0, fsize);
+	fd = open(o.file, O_RDWR | O_CREAT | (o.blk ? 0 : O_TRUNC), 0644);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	if (pwrite(fd, model, fsize, 0) != (ssize_t)fsize || fsync(fd))
+		t_fail("write %s: %s", o.file, strerror(errno));
+
+	dbuf_new(&d, o.exp, dsize);
+	ctx = ctx_new(256 * 1024, 8);	/* small chunks: many pieces in flight */
+	print_settings(ctx);
+	CHECK(dmab_file_open(ctx, o.file, O_RDWR, 0, &f));
+	CHECK(dmab_file_info(f, &fi));
+	printf("file %s: read %s, write %s, compat %s (%s), block %u, dio align %u, dev %s\n",
+	       o.file, dmab_reason_name((int)fi.read_reason),
+	       dmab_reason_name((int)fi.write_reason),
+	       fi.compat_odirect ? "O_DIRECT" : "buffered",
+	       dmab_reason_name((int)fi.compat_reason), fi.block_size,
+	       fi.dio_align, fi.dev_name);
+	if ((int)fi.read_reason != freason)
+		t_fail("file reason %s (%s), want %s", dmab_reason_name((int)fi.read_reason),
+		       dmab_strerror((int)fi.read_reason), o.reason);
+	bs = fi.block_size;
+	CHECK(dmab_buf_register(ctx, d.fd, reg_off, reg_len,
+				DMAB_BUF_READ | DMAB_BUF_WRITE, &b));
+
+	const struct shape shapes[] = {
+		{ 0, 0, 1 * MIB },			/* aligned */
+		{ 100, 100, 1 * MIB },			/* unaligned head */
+		{ 0, 0, 1 * MIB + 77 },			/* unaligned tail */
+		{ 513, 4096 + 513, 3 * MIB + 1000 },	/* both */
+		{ 1, 0, 64 * 1024 },			/* buffer and file misaligned */
+		{ 4093, 8189, 10 },			/* tiny, across a block edge */
+		{ 3, 5, 300 },				/* inside one block */
+		{ 512, 1024, 4 * MIB },			/* aligned, many chunks */
+		{ 7 * MIB + 11, 2 * MIB + 11, 5 * MIB + 3 }, /* big, both edges */
+		{ 0, 511, 2 },				/* two bytes across a block */
+	};
+	const unsigned int nshapes = sizeof(shapes) / sizeof(shapes[0]);
+
+	/* reads: the buffer gets exactly the file's bytes, nothing else moves */
+	for (unsigned int i = 0; i < nshapes + 2; i++) {
+		struct shape s = i < nshapes ? shapes[i] :
+			i == nshapes ? (struct shape){ 4096, fsize - 1000, 5000 } :
+				       (struct shape){ 0, fsize, 4096 };
+		uint64_t expect;
+
+		if (o.blk && i >= nshapes)
+			break;
+		expect = s.foff >= fsize ? 0 : s.len < fsize - s.foff ? s.len : fsize - s.foff;
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		memcpy(d.cpu, canary, dsize);
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
+		memcpy(want, canary, dsize);
+		memcpy(want + reg_off + s.boff, model + s.foff, expect);
+		CHECK(dmab_read(f, b, s.boff, s.foff, s.len, &r));
+		calls[0]++;
+		sum[0][0] += r.direct_bytes;
+		sum[1][0] += r.compat_bytes;
+		if (r.bytes != expect || r.direct_bytes + r.compat_bytes != r.bytes)
+			t_fail("read %u: %llu bytes (%llu direct, %llu compat), want %llu", i,
+			       (unsigned long long)r.bytes, (unsigned long long)r.direct_bytes,
+			       (unsigned long long)r.compat_bytes, (unsigned long long)expect);
+		if (i < nshapes && expect == s.len)
+			expect_split(&r, &s, reg_off, bs, freason);
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		if (memcmp(d.cpu, want, dsize))
+			report_diff("buffer", d.cpu, want, dsize, 0);
+		for (uint64_t x = memcmp(d.cpu, want, dsize) ? 0 : dsize; x < dsize; x++)
+			if (d.cpu[x] != want[x])
+				t_fail("read %u (boff %llu foff %llu len %llu): buffer byte %llu is %#x, want %#x",
+				       i, (unsigned long long)s.boff, (unsigned long long)s.foff,
+				       (unsigned long long)s.len, (unsigned long long)x,
+				       d.cpu[x], want[x]);
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
+		printf("read  %2u: boff %8llu foff %8llu len %8llu -> %8llu bytes, %8llu direct, reason %s\n",
+		       i, (unsigned long long)s.boff, (unsigned long long)s.foff,
+		       (unsigned long long)s.len, (unsigned long long)r.bytes,
+		       (unsigned long long)r.direct_bytes, dmab_reason_name((int)r.reason));
+	}
+
+	/* writes: the file gets exactly the buffer's bytes, nothing else moves */
+	n = fsize;
+	for (unsigned int i = 0; i < nshapes + 1; i++) {
+		struct shape s = i < nshapes ? shapes[i] :
+			(struct shape){ 4096, fsize - 100, 5000 };	/* extends */
+		unsigned int seed = 2 + i;
+
+		if (o.blk && i >= nshapes)
+			break;
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		memcpy(d.cpu, canary, dsize);
+		fill(d.cpu + reg_off + s.boff, seed, s.foff, s.len);
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
+		CHECK(dmab_write(f, b, s.boff, s.foff, s.len, &r));
+		calls[1]++;
+		sum[0][1] += r.direct_bytes;
+		sum[1][1] += r.compat_bytes;
+		if (r.bytes != s.len || r.direct_bytes + r.compat_bytes != r.bytes)
+			t_fail("write %u: %llu bytes, want %llu", i,
+			       (unsigned long long)r.bytes, (unsigned long long)s.len);
+		if (i < nshapes)
+			expect_split(&r, &s, reg_off, bs, freason);
+		fill(model + s.foff, seed, s.foff, s.len);
+		if (s.foff + s.len > n)
+			n = s.foff + s.len;
+		if (!o.blk) {
+			struct stat sb;
+
+			if (fstat(fd, &sb) || (uint64_t)sb.st_size != n)
+				t_fail("write %u: file size %lld, want %llu", i,
+				       (long long)sb.st_size, (unsigned long long)n);
+		}
+		file_snapshot(fd, snap, n);
+		if (memcmp(snap, model, n)) {
+			report_diff("file (buffered read)", snap, model, n, 0);
+			/* the page cache, or the disk? */
+			int dfd = open(o.file, O_RDONLY | O_DIRECT);
+			uint64_t an = n / 4096 * 4096;
+
+			if (dfd >= 0 && an) {
+				void *al = NULL;
+
+				if (!posix_memalign(&al, 4096, an) &&
+				    pread(dfd, al, an, 0) == (ssize_t)an)
+					report_diff("file (O_DIRECT read)", al, model, an, 0);
+				free(al);
+				close(dfd);
+			}
+		}
+		for (uint64_t x = memcmp(snap, model, n) ? 0 : n; x < n; x++)
+			if (snap[x] != model[x])
+				t_fail("write %u (boff %llu foff %llu len %llu): file byte %llu is %#x, want %#x",
+				       i, (unsigned long long)s.boff, (unsigned long long)s.foff,
+				       (unsigned long long)s.len, (unsigned long long)x,
+				       snap[x], model[x]);
+		printf("write %2u: boff %8llu foff %8llu len %8llu -> %8llu bytes, %8llu direct, reason %s\n",
+		       i, (unsigned long long)s.boff, (unsigned long long)s.foff,
+		       (unsigned long long)s.len, (unsigned long long)r.bytes,
+		       (unsigned long long)r.direct_bytes, dmab_reason_name((int)r.reason));
+	}
+
+	/* the statistics add up to the results */
+	CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)));
+	for (int dir = 0; dir < 2; dir++) {
+		if (st.calls[dir] != calls[dir] ||
+		    st.bytes[DMAB_PATH_DIRECT][dir] != sum[0][dir] ||
+		    st.bytes[DMAB_PATH_COMPAT][dir] != sum[1][dir])
+			t_fail("stats dir %d: %llu calls, %llu direct, %llu compat; want %llu, %llu, %llu",
+			       dir, (unsigned long long)st.calls[dir],
+			       (unsigned long long)st.bytes[DMAB_PATH_DIRECT][dir],
+			       (unsigned long long)st.bytes[DMAB_PATH_COMPAT][dir],
+			       (unsigned long long)calls[dir], (unsigned long long)sum[0][dir],
+			       (unsigned long long)sum[1][dir]);
+		if (sum[0][dir] && !st.requests[DMAB_PATH_DIRECT][dir])
+			t_fail("stats: direct bytes without direct requests");
+	}
+	if (freason == DMAB_REASON_NONE &&
+	    (!st.fallbacks[DMAB_REASON_UNALIGNED] || !st.fallbacks[DMAB_REASON_MISALIGNED]))
+		t_fail("stats: no unaligned/misaligned fallbacks counted");
+	if (freason != DMAB_REASON_NONE && !st.fallbacks[freason])
+		t_fail("stats: no %s fallbacks counted", o.reason);
+	if (freason == DMAB_REASON_NONE && (!sum[0][0] || !sum[0][1]))
+		t_fail("direct file but no direct bytes");
+	CHECK(dmab_ctx_stats_reset(ctx));
+	CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)));
+	if (st.calls[0] || st.bytes[DMAB_PATH_COMPAT][0])
+		t_fail("stats not reset");
+	printf("ok: rw %s on %s (%s): %llu direct / %llu compat bytes read, %llu / %llu written\n",
+	       o.exp, o.file, o.reason, (unsigned long long)sum[0][0],
+	       (unsigned long long)sum[1][0], (unsigned long long)sum[0][1],
+	       (unsigned long long)sum[1][1]);
+
+	CHECK(dmab_buf_unregister(b));
+	CHECK(dmab_file_close(f));
+	dmab_ctx_free(ctx);
+	dbuf_free(&d);
+	close(fd);
+	free(model);
+	free(snap);
+	free(want);
+	free(canary);
+	return 0;
+}
+
+/* ---- hole ------------------------------------------------------------------ */
+
+/*
+ * A file of data and holes: [0, 1M) data, [1M, 3M) hole, [3M, 4M) data.
+ * A read of all of it gives the data and zeros; the result says why any
+ * bytes went compat (an exporter without a kernel CPU mapping, the BAR:
+ * the module cannot zero the holes, ENODATA, and the library fills them).
+ */
+static int cmd_hole(void)
+{
+	const uint64_t fsize = 4 * MIB, dsize = 16 * MIB;
+	uint8_t *data = malloc(MIB), *want = malloc(fsize);
+	struct dmab_result r;
+	struct dmab_file *f;
+	struct dmab_buf *b;
+	struct dmab_ctx *ctx;
+	struct dbuf d;
+	int fd, reason = reason_num(o.reason);
+
+	if (!data || !want)
+		t_fail("out of memory");
+	fd = open(o.file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)fsize))
+		t_fail("create %s: %s", o.file, strerror(errno));
+	memset(want, 0, fsize);
+	fill(data, 9, 0, MIB);
+	memcpy(want, data, MIB);
+	fill(data, 9, 3 * MIB, MIB);
+	memcpy(want + 3 * MIB, data, MIB);
+	if (pwrite(fd, want, MIB, 0) != (ssize_t)MIB ||
+	    pwrite(fd, want + 3 * MIB, MIB, 3 * MIB) != (ssize_t)MIB || fsync(fd))
+		t_fail("write %s: %s", o.file, strerror(errno));
+
+	dbuf_new(&d, o.exp, dsize);
+	ctx = ctx_new(MIB, 8);
+	CHECK(dmab_file_open(ctx, o.file, O_RDONLY, 0, &f));
+	CHECK(dmab_buf_register(ctx, d.fd, 0, 0, DMAB_BUF_READ, &b));
+	dbuf_sync(&d, DMA_BUF_SYNC_START);
+	memset(d.cpu, 0xa5, fsize);
+	dbuf_sync(&d, DMA_BUF_SYNC_END);
+	CHECK(dmab_read(f, b, 0, 0, fsize, &r));
+	if (r.bytes != fsize)
+		t_fail("hole read: %llu bytes, want %llu", (unsigned long long)r.bytes,
+		       (unsigned long long)fsize);
+	dbuf_sync(&d, DMA_BUF_SYNC_START);
+	for (uint64_t x = 0; x < fsize; x++)
+		if (d.cpu[x] != want[x])
+			t_fail("hole read: byte %llu is %#x, want %#x",
+			       (unsigned long long)x, d.cpu[x], want[x]);
+	dbuf_sync(&d, DMA_BUF_SYNC_END);
+	if (reason == DMAB_REASON_NONE ? r.reasons != 0 : !(r.reasons & (1U << reason)))
+		t_fail("hole read: reasons %#x (first %s), want %s", r.reasons,
+		       dmab_reason_name((int)r.reason), o.reason);
+	printf("ok: hole %s on %s: %llu direct, %llu compat, reason %s\n", o.exp,
+	       o.file, (unsigned long long)r.direct_bytes,
+	       (unsigned long long)r.compat_bytes, dmab_reason_name((int)r.reason));
+	CHECK(dmab_buf_unregister(b));
+	CHECK(dmab_file_close(f));
+	dmab_ctx_free(ctx);
+	dbuf_free(&d);
+	close(fd);
+	free(data);
+	free(want);
+	return 0;
+}
+
+/* ---- errnos ------------------------------------------------------------------ */
+
+static void errnos_nodmabuf(void)
+{
+	struct dmab_ctx_opts opts = { .size = sizeof(opts) };
+	struct dmab_ctx *ctx, *c2;
+	struct dmab_file *f;
+	struct dmab_buf *b;
+	struct dmab_settings s;
+	int p[2], fd, closed;
+
+	/* contexts */
+	EXPECT(dmab_ctx_new(NULL, NULL), -EINVAL);
+	opts.set = 1U << 31;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EINVAL);
+	opts.set = DMAB_OPT_CHUNK_SIZE;
+	opts.chunk_size = 1000;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EINVAL);
+	opts.set = DMAB_OPT_QUEUE_DEPTH;
+	opts.queue_depth = 0;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EINVAL);
+	opts.set = 0;
+	opts.reserved[1] = 1;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EINVAL);
+	opts.reserved[1] = 0;
+	opts.size = 8;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EINVAL);
+	opts.size = sizeof(opts);
+	setenv("DMABRIDGE_COMPAT", "of", 1);
+	EXPECT(dmab_ctx_new(NULL, &ctx), -EINVAL);
+	setenv("DMABRIDGE_COMPAT", "on", 1);
+	CHECK(dmab_ctx_new(NULL, &ctx));
+	CHECK(dmab_ctx_settings(ctx, &s));
+	if (s.compat != DMAB_COMPAT_ON || s.compat_src != DMAB_SRC_ENV)
+		t_fail("DMABRIDGE_COMPAT=on: compat %u from %u", s.compat, s.compat_src);
+	dmab_ctx_free(ctx);
+	unsetenv("DMABRIDGE_COMPAT");
+	setenv("DMABRIDGE_CHUNK_SIZE", "3000", 1);
+	EXPECT(dmab_ctx_new(NULL, &ctx), -EINVAL);
+	unsetenv("DMABRIDGE_CHUNK_SIZE");
+	setenv("DMABRIDGE_QUEUE_DEPTH", "5000", 1);
+	EXPECT(dmab_ctx_new(NULL, &ctx), -EINVAL);
+	unsetenv("DMABRIDGE_QUEUE_DEPTH");
+	/* no module at the path: compat only, or nothing with compat off */
+	opts.set = DMAB_OPT_CTL_PATH | DMAB_OPT_COMPAT;
+	opts.ctl_path = "/nonexistent/dmabridge";
+	opts.compat = DMAB_COMPAT_OFF;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -ENODEV);
+	opts.compat = 7;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EINVAL);
+	opts.compat = DMAB_COMPAT_AUTO;
+	CHECK(dmab_ctx_new(&opts, &ctx));
+	CHECK(dmab_ctx_settings(ctx, &s));
+	if (s.module_reason != DMAB_REASON_NO_MODULE || s.abi_major)
+		t_fail("no module: reason %s", dmab_reason_name((int)s.module_reason));
+	dmab_ctx_free(ctx);
+	opts.ctl_path = "/dev/null";	/* answers no VERSION: another ABI */
+	CHECK(dmab_ctx_new(&opts, &ctx));
+	CHECK(dmab_ctx_settings(ctx, &s));
+	if (s.module_reason != DMAB_REASON_ABI_MISMATCH)
+		t_fail("/dev/null as module: reason %s", dmab_reason_name((int)s.module_reason));
+	dmab_ctx_free(ctx);
+	opts.compat = DMAB_COMPAT_OFF;
+	EXPECT(dmab_ctx_new(&opts, &ctx), -EPROTO);
+	EXPECT(dmab_ctx_settings(NULL, &s), -EINVAL);
+	dmab_ctx_free(NULL);
+
+	ctx = ctx_new(MIB, 4);
+	/* buffers */
+	fd = open(o.file, O_RDWR | O_CREAT, 0644);
+	closed = open("/dev/null", O_RDONLY);
+	if (fd < 0 || closed < 0 || pipe(p))
+		t_fail("setup: %s", strerror(errno));
+	close(closed);
+	EXPECT(dmab_buf_register(ctx, -1, 0, 0, DMAB_BUF_READ, &b), -EBADF);
+	EXPECT(dmab_buf_register(ctx, closed, 0, 0, DMAB_BUF_READ, &b), -EBADF);
+	EXPECT(dmab_buf_register(ctx, fd, 0, 0, DMAB_BUF_READ, &b), -ENOTTY);
+	EXPECT(dmab_buf_register(ctx, p[0], 0, 0, DMAB_BUF_READ, &b), -ENOTTY);
+	EXPECT(dmab_buf_register(ctx, fd, 0, 0, 0, &b), -EINVAL);
+	EXPECT(dmab_buf_register(NULL, fd, 0, 0, DMAB_BUF_READ, &b), -EINVAL);
+	EXPECT(dmab_buf_unregister(NULL), -EINVAL);
+	EXPECT(dmab_buf_info(NULL, NULL), -EINVAL);
+	/* files */
+	EXPECT(dmab_file_open(ctx, "/nonexistent/file", O_RDONLY, 0, &f), -ENOENT);
+	EXPECT(dmab_file_open(ctx, o.file, O_RDWR | O_APPEND, 0, &f), -EINVAL);
+	EXPECT(dmab_file_open(ctx, o.file, O_RDWR | O_DIRECT, 0, &f), -EINVAL);
+	EXPECT(dmab_file_open(ctx, "/", O_RDONLY, 0, &f), -EISDIR);
+	EXPECT(dmab_file_open(NULL, o.file, O_RDONLY, 0, &f), -EINVAL);
+	EXPECT(dmab_file_adopt(ctx, -1, &f), -EBADF);
+	EXPECT(dmab_file_adopt(ctx, closed, &f), -EBADF);
+	EXPECT(dmab_file_adopt(ctx, p[0], &f), -ESPIPE);
+	{
+		int opath = open(o.file, O_PATH);
+
+		EXPECT(dmab_file_adopt(ctx, opath, &f), -EBADF);
+		close(opath);
+	}
+	EXPECT(dmab_file_close(NULL), -EINVAL);
+	EXPECT(dmab_file_info(NULL, NULL), -EINVAL);
+	CHECK(dmab_file_adopt(ctx, fd, &f));
+	close(fd);		/* ours is separate: the file stays usable */
+	{
+		struct dmab_file_info fi;
+
+		CHECK(dmab_file_info(f, &fi));
+		if (fi.read_reason >= DMAB_REASON__COUNT || !fi.block_size)
+			t_fail("file info: reason %u, block %u", fi.read_reason, fi.block_size);
+	}
+	CHECK(dmab_file_close(f));
+	close(p[0]);
+	close(p[1]);
+	dmab_ctx_free(ctx);
+	/* the reasons' text */
+	for (int r = 0; r < DMAB_REASON__COUNT; r++)
+		if (!*dmab_strerror(r) || strchr(dmab_strerror(r), '\n'))
+			t_fail("reason %d has no one-line text", r);
+	(void)c2;
+	printf("ok: errnos without a dma-buf\n");
+}
+
+static void errnos_dmabuf(void)
+{
+	const uint64_t dsize = 2 * MIB;
+	struct dmab_ctx *ctx, *other;
+	struct dmab_file *f, *fro, *other_f;
+	struct dmab_buf *b, *bw, *bo;
+	struct dmab_buf_info bi;
+	struct dmab_result r;
+	struct dbuf d, ro;
+	int fd;
+
+	dbuf_new(&d, o.exp, dsize);
+	ctx = ctx_new(MIB, 4);
+	other = ctx_new(MIB, 4);
+	fd = open(o.file, O_RDWR | O_CREAT, 0644);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	{
+		uint8_t *data = malloc(dsize);
+
+		fill(data, 1, 0, dsize);
+		if (pwrite(fd, data, dsize, 0) != (ssize_t)dsize || fsync(fd))
+			t_fail("write %s: %s", o.file, strerror(errno));
+		free(data);
+	}
+	EXPECT(dmab_buf_register(ctx, d.fd, dsize, 0, DMAB_BUF_READ, &b), -ERANGE);
+	EXPECT(dmab_buf_register(ctx, d.fd, 4096, dsize, DMAB_BUF_READ, &b), -ERANGE);
+	EXPECT(dmab_buf_register(ctx, d.fd, 0, 0, 1U << 5, &b), -EINVAL);
+	CHECK(dmab_buf_register(ctx, d.fd, 4096, MIB, DMAB_BUF_READ, &b));
+	CHECK(dmab_buf_register(ctx, d.fd, 0, 0, DMAB_BUF_WRITE, &bw));
+	CHECK(dmab_buf_register(other, d.fd, 0, 0, DMAB_BUF_READ, &bo));
+	CHECK(dmab_buf_info(b, &bi));
+	if (bi.dmabuf_size != dsize || bi.offset != 4096 || bi.length != MIB ||
+	    bi.flags != DMAB_BUF_READ || bi.token)
+		t_fail("buf info: size %llu offset %llu length %llu flags %u token %u",
+		       (unsigned long long)bi.dmabuf_size, (unsigned long long)bi.offset,
+		       (unsigned long long)bi.length, bi.flags, bi.token);
+	CHECK(dmab_file_open(ctx, o.file, O_RDWR, 0, &f));
+	CHECK(dmab_file_open(ctx, o.file, O_RDONLY, 0, &fro));
+	CHECK(dmab_file_open(other, o.file, O_RDWR, 0, &other_f));
+
+	dbuf_sync(&d, DMA_BUF_SYNC_START);
+	memset(d.cpu, 0x5a, dsize);
+	dbuf_sync(&d, DMA_BUF_SYNC_END);
+	EXPECT(dmab_read(f, bw, 0, 0, 4096, &r), -EBADF);	/* buffer direction */
+	EXPECT(dmab_write(f, b, 0, 0, 4096, &r), -EBADF);
+	EXPECT(dmab_write(fro, bw, 0, 0, 4096, &r), -EBADF);	/* file access */
+	EXPECT(dmab_read(f, b, 0, 0, MIB + 1, &r), -ERANGE);	/* outside the range */
+	EXPECT(dmab_read(f, b, MIB + 1, 0, 0, &r), -ERANGE);
+	EXPECT(dmab_read(f, b, MIB - 4096, 0, 8192, &r), -ERANGE);
+	EXPECT(dmab_read(f, b, 0, UINT64_MAX - 10, 4096, &r), -EINVAL);
+	EXPECT(dmab_read(f, bo, 0, 0, 4096, &r), -EINVAL);	/* other context */
+	EXPECT(dmab_read(other_f, b, 0, 0, 4096, &r), -EINVAL);
+	EXPECT(dmab_read(NULL, b, 0, 0, 4096, &r), -EINVAL);
+	EXPECT(dmab_read(f, NULL, 0, 0, 4096, &r), -EINVAL);
+	if (r.error != -EINVAL || r.bytes)
+		t_fail("a failed call's result: error %d bytes %llu", r.error,
+		       (unsigned long long)r.bytes);
+	EXPECT(dmab_read(f, b, 0, 0, 0, &r), 0);		/* nothing to do */
+	dbuf_sync(&d, DMA_BUF_SYNC_START);
+	for (uint64_t x = 0; x < dsize; x++)
+		if (d.cpu[x] != 0x5a)
+			t_fail("a refused call changed buffer byte %llu", (unsigned long long)x);
+	dbuf_sync(&d, DMA_BUF_SYNC_END);
+
+	/* the fd given to register may be closed: the library keeps its own */
+	close(d.fd);
+	d.fd = -1;
+	CHECK(dmab_read(f, b, 0, 0, 8192, &r));
+	if (r.bytes != 8192)
+		t_fail("read after closing the dma-buf fd: %llu bytes", (unsigned long long)r.bytes);
+	if (r.direct_bytes) {
+		CHECK(dmab_buf_info(b, &bi));
+		if (!bi.token)
+			t_fail("direct bytes moved but the buffer has no token");
+	}
+	d.fd = open("/dev/null", O_RDONLY);	/* for dbuf_free */
+
+	/* compat off: what cannot go direct fails with its errno, nothing moves */
+	if (o.tmpfile) {
+		struct dmab_ctx_opts opts = { .size = sizeof(opts),
+					      .set = DMAB_OPT_COMPAT | DMAB_OPT_NO_ENV,
+					      .compat = DMAB_COMPAT_OFF };
+		struct dmab_ctx *off;
+		struct dmab_file *t, *df;
+		struct dmab_buf *ob;
+		struct dbuf d2;
+		int tfd = open(o.tmpfile, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+		if (tfd < 0 || ftruncate(tfd, MIB))
+			t_fail("create %s: %s", o.tmpfile, strerror(errno));
+		close(tfd);
+		dbuf_new(&d2, o.exp, dsize);
+		CHECK(dmab_ctx_new(&opts, &off));
+		CHECK(dmab_file_open(off, o.tmpfile, O_RDWR, 0, &t));
+		CHECK(dmab_file_open(off, o.file, O_RDWR, 0, &df));
+		CHECK(dmab_buf_register(off, d2.fd, 0, 0, DMAB_BUF_READ, &ob));
+		dbuf_sync(&d2, DMA_BUF_SYNC_START);
+		memset(d2.cpu, 0x5a, dsize);
+		dbuf_sync(&d2, DMA_BUF_SYNC_END);
+		EXPECT(dmab_read(t, ob, 0, 0, 4096, &r), -EXDEV);
+		if (r.reason != DMAB_REASON_NOT_DMABRIDGE_DEV || r.bytes)
+			t_fail("compat off, tmpfs: reason %s", dmab_reason_name((int)r.reason));
+		EXPECT(dmab_read(df, ob, 100, 100, 4096, &r), -EINVAL);
+		if (r.reason != DMAB_REASON_UNALIGNED || r.bytes)
+			t_fail("compat off, unaligned: reason %s", dmab_reason_name((int)r.reason));
+		CHECK(dmab_read(df, ob, 0, 0, 65536, &r));
+		if (r.direct_bytes != 65536)
+			t_fail("compat off, aligned: %llu direct bytes", (unsigned long long)r.direct_bytes);
+		dbuf_sync(&d2, DMA_BUF_SYNC_START);
+		for (uint64_t x = 65536; x < dsize; x++)
+			if (d2.cpu[x] != 0x5a)
+				t_fail("compat off: refused calls changed buffer byte %llu",
+				       (unsigned long long)x);
+		dbuf_sync(&d2, DMA_BUF_SYNC_END);
+		{
+			struct dmab_stats st;
+
+			CHECK(dmab_ctx_stats(off, &st, sizeof(st)));
+			if (st.errors[EXDEV] != 1 || st.errors[EINVAL] != 1)
+				t_fail("stats: errors EXDEV %llu EINVAL %llu, want 1 and 1",
+				       (unsigned long long)st.errors[EXDEV],
+				       (unsigned long long)st.errors[EINVAL]);
+		}
+		CHECK(dmab_buf_unregister(ob));
+		CHECK(dmab_file_close(t));
+		CHECK(dmab_file_close(df));
+		dmab_ctx_free(off);
+		dbuf_free(&d2);
+		printf("ok: compat off\n");
+	}
+
+	CHECK(dmab_buf_unregister(b));
+	CHECK(dmab_buf_unregister(bw));
+	CHECK(dmab_buf_unregister(bo));
+	CHECK(dmab_file_close(f));
+	CHECK(dmab_file_close(fro));
+	CHECK(dmab_file_close(other_f));
+	dmab_ctx_free(ctx);
+	dmab_ctx_free(other);
+	dbuf_free(&d);
+	close(fd);
+
+	/* a dma-buf exported read-only cannot be a read's destination */
+	if (!strcmp(o.exp, "pages")) {
+		dbuf_new(&ro, "pages:rdonly", dsize);
+		ctx = ctx_new(MIB, 4);
+		EXPECT(dmab_buf_register(ctx, ro.fd, 0, 0, DMAB_BUF_READ, &b), -EACCES);
+		dmab_ctx_free(ctx);
+		dbuf_free(&ro);
+	}
+	printf("ok: errnos with a %s dma-buf\n", o.exp);
+}
+
+static int cmd_errnos(void)
+{
+	errnos_nodmabuf();
+	if (!o.no_dmabuf)
+		errnos_dmabuf();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "exporter", required_argument, NULL, 'e' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "tmpfile", required_argument, NULL, 't' },
+		{ "blk", no_argument, NULL, 'b' },
+		{ "no-dmabuf", no_argument, NULL, 'n' },
+		{ 0 }
+	};
+	const char *cmd;
+	int c;
+
+	if (argc < 2)
+		t_fail("usage: lib_io rw|hole|errnos [options] (see the source)");
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "e:f:r:s:t:bn", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'e': o.exp = optarg; break;
+		case 'f': o.file = optarg; break;
+		case 'r': o.reason = optarg; break;
+		case 's': o.size = strtoull(optarg, NULL, 0); break;
+		case 't': o.tmpfile = optarg; break;
+		case 'b': o.blk = true; break;
+		case 'n': o.no_dmabuf = true; break;
+		default: t_fail("bad option");
+		}
+	}
+	if (!o.file)
+		t_fail("--file is required");
+	if (!strcmp(cmd, "rw") || !strcmp(cmd, "hole")) {
+		if (!o.reason)
+			t_fail("--reason is required");
+		return !strcmp(cmd, "rw") ? cmd_rw() : cmd_hole();
+	}
+	if (!strcmp(cmd, "errnos"))
+		return cmd_errnos();
+	t_fail("unknown command %s", cmd);
+}
