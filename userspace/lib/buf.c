@@ -163,9 +163,12 @@ out:
 }
 
 /*
- * The CPU mapping of the registered range (page-rounded: a dma-buf maps
- * from page offsets), made on the first compat request. Returns the
- * address of dma-buf offset 0 as seen through the mapping.
+ * The CPU mapping, made on the first compat request. Returns the address
+ * of dma-buf offset 0 as seen through the mapping. The whole dma-buf is
+ * mapped from offset 0, not just the registered range: some exporters
+ * ignore the mapping's page offset (vgem on Linux 6.1: the shmem helpers'
+ * fault handler counts pages from the start of the vma), and a sub-range
+ * mapped at its own offset would then show the buffer's first pages.
  */
 int __dmab_buf_map(struct dmab_buf *b, uint8_t **base)
 {
@@ -178,8 +181,8 @@ int __dmab_buf_map(struct dmab_buf *b, uint8_t **base)
 	b->map_tried = true;
 	if (b->flags & DMAB_BUF_READ)
 		prot |= PROT_WRITE;
-	b->map_off = DMAB_ALIGN_DOWN(b->offset, DMAB_PAGE);
-	b->map_len = DMAB_ALIGN_UP(b->offset + b->length, DMAB_PAGE) - b->map_off;
+	b->map_off = 0;
+	b->map_len = DMAB_ALIGN_UP(b->size, DMAB_PAGE);
 	p = mmap(NULL, b->map_len, prot, MAP_SHARED, b->fd, (off_t)b->map_off);
 	if (p == MAP_FAILED)
 		b->map_reason = DMAB_REASON_NO_CPU_MAP;
