@@ -6,7 +6,8 @@
  *   1. compat forced (DMABRIDGE_COMPAT=on)          -> compat-forced
  *   2. the context has no usable module             -> its reason
  *   3. the file's device (st_dev, or st_rdev for a block device) is not
- *      named dmabridge<C>n<N>[p<P>] in /sys/dev/block -> not-dmabridge-dev
+ *      named dmabridge<C>n<N>[p<P>] in /sys/dev/block (for an anonymous
+ *      st_dev, btrfs: the mount's source) -> not-dmabridge-dev
  *   4. a regular file on a filesystem other than ext2/3/4 or xfs
  *      (fstatfs magic; the module serves only those) -> fs-not-served
  *   5. statx(STATX_DIOALIGN) reports no direct I/O   -> would-buffer
@@ -119,6 +120,37 @@ static void probe_dev(struct dmab_file *f)
 	f->block_size = sysfs_u32(q);
 }
 
+/*
+ * A file whose st_dev is no block device (btrfs gives every subvolume an
+ * anonymous device) may still live on one: the mount's source in
+ * /proc/self/mountinfo names it. Only the name is taken: the module serves
+ * no such filesystem anyway, but the reason should say "filesystem not
+ * served", not "not on a dmabridge device".
+ */
+static void probe_mount_source(struct dmab_file *f)
+{
+	char line[1024], want[32], *src, *sep;
+	FILE *m = fopen("/proc/self/mountinfo", "re");
+
+	if (!m)
+		return;
+	snprintf(want, sizeof(want), " %u:%u ", f->dev_major, f->dev_minor);
+	while (fgets(line, sizeof(line), m)) {
+		if (!strstr(line, want))
+			continue;
+		/* ... - fstype source options */
+		sep = strstr(line, " - ");
+		if (!sep || !(src = strchr(sep + 3, ' ')))
+			break;
+		src++;
+		*strchrnul(src, ' ') = 0;
+		if (!strncmp(src, "/dev/", 5) && strlen(src + 5) < sizeof(f->dev_name))
+			memcpy(f->dev_name, src + 5, strlen(src + 5) + 1);
+		break;
+	}
+	fclose(m);
+}
+
 static bool pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -155,6 +187,8 @@ static int file_init(struct dmab_ctx *ctx, struct dmab_file *f, int fd)
 	f->dev_major = major(p.is_blk ? st.st_rdev : st.st_dev);
 	f->dev_minor = minor(p.is_blk ? st.st_rdev : st.st_dev);
 	probe_dev(f);
+	if (!f->dev_name[0] && p.is_reg)
+		probe_mount_source(f);
 	p.on_dmabridge = __dmab_is_dmabridge_name(f->dev_name);
 	if (p.is_reg && fstatfs(fd, &sfs) == 0)
 		p.fs_served = sfs.f_type == EXT4_SUPER_MAGIC ||
