@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -58,6 +59,12 @@ struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id)
 	return tok;
 }
 
+/*
+ * The id is reserved first and the result copied out while nobody else can
+ * see the token; publishing it is the last step. Once published the token
+ * belongs to the context: a TOKEN_DESTROY of the (predictable) id may free
+ * it at once, so nothing here touches it after xa_store().
+ */
 static long dbr_ctl_token_create(struct dbr_ctx *ctx, void __user *argp)
 {
 	struct dmabridge_token_create arg;
@@ -74,30 +81,33 @@ static long dbr_ctl_token_create(struct dbr_ctx *ctx, void __user *argp)
 	ret = dbr_token_create(arg.dmabuf_fd, arg.flags, &tok);
 	if (ret)
 		return ret;
-	ret = xa_alloc(&ctx->tokens, &id, tok,
+	ret = xa_alloc(&ctx->tokens, &id, NULL,
 		       XA_LIMIT(1, DBR_CTX_MAX_TOKENS), GFP_KERNEL);
 	if (ret) {
-		dbr_token_destroy(tok);
-		return ret == -EBUSY ? -ENOSPC : ret;
+		ret = ret == -EBUSY ? -ENOSPC : ret;
+		goto destroy_token;
 	}
-	tok->id = id;
-
 	arg.id = id;
 	arg.size = tok->size;
 	if (copy_to_user(argp, &arg, sizeof(arg))) {
-		/* Whoever erases the entry owns the token: maybe a racing DESTROY. */
-		tok = xa_erase(&ctx->tokens, id);
-		if (tok)
-			dbr_token_destroy(tok);
-		return -EFAULT;
+		ret = -EFAULT;
+		goto release_id;
 	}
+	/* the slot exists: storing into a reservation allocates nothing */
+	xa_store(&ctx->tokens, id, tok, GFP_KERNEL);
 	return 0;
+
+release_id:
+	xa_release(&ctx->tokens, id);
+destroy_token:
+	dbr_token_destroy(tok);
+	return ret;
 }
 
 static long dbr_ctl_token_destroy(struct dbr_ctx *ctx, void __user *argp)
 {
 	struct dmabridge_token_destroy arg;
-	struct dbr_token *tok;
+	struct dbr_token *tok = NULL;
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
@@ -105,7 +115,14 @@ static long dbr_ctl_token_destroy(struct dbr_ctx *ctx, void __user *argp)
 		return -EINVAL;
 	if (!arg.id)
 		return -ENOENT;
-	tok = xa_erase(&ctx->tokens, arg.id);
+	/*
+	 * xa_erase() of a reserved id would drop a creator's reservation and
+	 * let a second creator take the id: remove published tokens only.
+	 */
+	mutex_lock(&ctx->lock);
+	if (xa_load(&ctx->tokens, arg.id))
+		tok = xa_erase(&ctx->tokens, arg.id);
+	mutex_unlock(&ctx->lock);
 	if (!tok)
 		return -ENOENT;
 	dbr_token_destroy(tok);
@@ -201,6 +218,7 @@ static int dbr_ctl_open(struct inode *inode, struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	xa_init_flags(&ctx->tokens, XA_FLAGS_ALLOC1);
+	mutex_init(&ctx->lock);
 	file->private_data = ctx;
 	return 0;
 }
@@ -221,6 +239,7 @@ static int dbr_ctl_release(struct inode *inode, struct file *file)
 			dbr_token_destroy(tok);
 	}
 	xa_destroy(&ctx->tokens);
+	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 	return 0;
 }

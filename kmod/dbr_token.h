@@ -42,6 +42,7 @@
 #include <linux/dma-fence.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -74,7 +75,6 @@ struct dbr_token_dev {
  * struct dbr_token - a dma-buf registered with a context
  * @ref: the owning context's reference plus one per request
  * @idle: completed when @ref drops to zero (dbr_token_destroy() waits)
- * @id: id in the owning context, never 0
  * @flags: DMABRIDGE_TOKEN_* direction flags
  * @map_dir: direction the dma-buf is mapped with (from @flags)
  * @dmabuf: our reference to the dma-buf
@@ -86,7 +86,6 @@ struct dbr_token_dev {
 struct dbr_token {
 	struct kref		ref;
 	struct completion	idle;
-	u32			id;
 	u32			flags;
 	enum dma_data_direction	map_dir;
 	struct dma_buf		*dmabuf;
@@ -201,10 +200,15 @@ unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map,
 
 /**
  * struct dbr_ctx - one open file description of /dev/dmabridge
- * @tokens: id -> struct dbr_token; the xarray holds the context's reference
+ * @tokens: id -> struct dbr_token; the xarray holds the context's reference.
+ *	An id being created is reserved (reads as no token) until its
+ *	creator published it.
+ * @lock: serialises the removal of tokens (TOKEN_DESTROY), so that a
+ *	removal never takes another creator's reservation
  */
 struct dbr_ctx {
 	struct xarray	tokens;
+	struct mutex	lock;	/* removal of tokens, see above */
 };
 
 struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id);

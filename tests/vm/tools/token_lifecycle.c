@@ -8,6 +8,7 @@
  * by dbr_test_exporter's debugfs "buffers").
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -251,6 +252,90 @@ static void test_killed(long long base)
 	printf("ok: a killed process leaks no token\n");
 }
 
+/*
+ * Issue 16, defect 1: TOKEN_CREATE wrote the token's id and read its size
+ * after publishing it, so a TOKEN_DESTROY of the (predictable, lowest
+ * free) id from another thread could free it first: a use after free that
+ * KASAN reports in the debug lane. Here creators race a thread destroying
+ * the low ids; every CREATE must still return a usable id and the buffer's
+ * size, and nothing may leak.
+ */
+#define RACE_CREATORS	3
+#define RACE_ROUNDS	3000
+
+struct race {
+	int ctl, dmabuf;
+	volatile int stop;
+	unsigned int bad_size, bad_id, created, stolen;
+};
+
+static void *race_creator(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		struct dmabridge_token_create a = {
+			.dmabuf_fd = r->dmabuf, .flags = DMABRIDGE_TOKEN_READ,
+		};
+		struct dmabridge_token_destroy d = { 0 };
+
+		if (ioctl(r->ctl, DMABRIDGE_IOC_TOKEN_CREATE, &a))
+			t_fail("racing create: %s", strerror(errno));
+		__atomic_add_fetch(&r->created, 1, __ATOMIC_RELAXED);
+		if (a.size != BUF_PAGES * 4096ULL)
+			__atomic_add_fetch(&r->bad_size, 1, __ATOMIC_RELAXED);
+		if (!a.id || a.id > 65536)
+			__atomic_add_fetch(&r->bad_id, 1, __ATOMIC_RELAXED);
+		d.id = a.id;
+		if (ioctl(r->ctl, DMABRIDGE_IOC_TOKEN_DESTROY, &d)) {
+			if (errno != ENOENT)
+				t_fail("destroy own token: %s", strerror(errno));
+			__atomic_add_fetch(&r->stolen, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static void *race_destroyer(void *arg)
+{
+	struct race *r = arg;
+
+	while (!r->stop) {
+		for (uint32_t id = 1; id <= 2 * RACE_CREATORS; id++) {
+			struct dmabridge_token_destroy d = { .id = id };
+
+			if (ioctl(r->ctl, DMABRIDGE_IOC_TOKEN_DESTROY, &d) &&
+			    errno != ENOENT)
+				t_fail("racing destroy: %s", strerror(errno));
+		}
+	}
+	return NULL;
+}
+
+static void test_create_destroy_race(long long base)
+{
+	struct race r = { .ctl = ctl_open(), .dmabuf = new_dmabuf(0) };
+	pthread_t c[RACE_CREATORS], d;
+
+	if (pthread_create(&d, NULL, race_destroyer, &r))
+		t_fail("pthread_create");
+	for (int i = 0; i < RACE_CREATORS; i++)
+		if (pthread_create(&c[i], NULL, race_creator, &r))
+			t_fail("pthread_create");
+	for (int i = 0; i < RACE_CREATORS; i++)
+		pthread_join(c[i], NULL);
+	r.stop = 1;
+	pthread_join(d, NULL);
+	if (r.bad_size || r.bad_id)
+		t_fail("%u of %u racing creates returned a wrong size, %u a bad id",
+		       r.bad_size, r.created, r.bad_id);
+	close(r.dmabuf);
+	close(r.ctl);
+	expect_buffers(base, "after the create/destroy race");
+	printf("ok: %u creates raced a destroyer (%u taken by it), no leak\n",
+	       r.created, r.stolen);
+}
+
 int main(void)
 {
 	struct dmabridge_version v = { 0 };
@@ -279,6 +364,7 @@ int main(void)
 	close(ctl);
 	test_close_with_tokens(base);
 	test_killed(base);
+	test_create_destroy_race(base);
 
 	/* No controller was used: tokens attach lazily, so never here. */
 	if (t_read_counter(DEBUGFS "attaches") != attaches)
