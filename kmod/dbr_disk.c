@@ -249,7 +249,12 @@ static int dbr_ns_add(struct dbr_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 		 ctrl->instance, nsid);
 	set_capacity(disk, ns->nsze << (ns->lba_shift - SECTOR_SHIFT));
 
-	/* from here the disk's release frees ns and drops this reference */
+	/*
+	 * Once add_disk() succeeded, the disk's release (dbr_free_disk())
+	 * frees ns and drops this reference; before, it does not (the block
+	 * layer calls ->free_disk only for a disk that was added), so a
+	 * failed add_disk() undoes both here.
+	 */
 	get_device(&ctrl->ctrl_dev);
 	/*
 	 * Listed before add_disk(): its partition scan does I/O, and a reset
@@ -274,7 +279,7 @@ unlist:
 		blk_mq_unquiesce_queue(disk->queue);
 	up_write(&ctrl->ns_rwsem);
 	put_disk(disk);
-	return ret;
+	put_device(&ctrl->ctrl_dev);
 free_ns:
 	kfree(ns);
 	return ret;
