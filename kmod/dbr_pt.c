@@ -94,11 +94,39 @@ static int dbr_put_user_result(void __user *ucmd, u64 result, bool is64)
 				       ucmd)->result);
 }
 
+/* Run @cmd, read from userspace once by the caller, and store its result. */
+static int dbr_run_user_cmd(struct request_queue *q,
+			    const struct nvme_passthru_cmd64 *cmd,
+			    void __user *ucmd, bool is64)
+{
+	struct nvme_command c = { };
+	u64 result = 0;
+	int ret;
+
+	if (cmd->flags || cmd->metadata || cmd->metadata_len)
+		return -EINVAL;
+
+	c.common.opcode = cmd->opcode;
+	c.common.nsid = cpu_to_le32(cmd->nsid);
+	c.common.cdw2[0] = cpu_to_le32(cmd->cdw2);
+	c.common.cdw2[1] = cpu_to_le32(cmd->cdw3);
+	c.common.cdw10 = cpu_to_le32(cmd->cdw10);
+	c.common.cdw11 = cpu_to_le32(cmd->cdw11);
+	c.common.cdw12 = cpu_to_le32(cmd->cdw12);
+	c.common.cdw13 = cpu_to_le32(cmd->cdw13);
+	c.common.cdw14 = cpu_to_le32(cmd->cdw14);
+	c.common.cdw15 = cpu_to_le32(cmd->cdw15);
+
+	ret = dbr_submit_user(q, &c, u64_to_user_ptr(cmd->addr), cmd->data_len,
+			      msecs_to_jiffies(cmd->timeout_ms), &result);
+	if (ret >= 0 && dbr_put_user_result(ucmd, result, is64))
+		return -EFAULT;
+	return ret;
+}
+
 static int dbr_user_cmd(struct request_queue *q, void __user *ucmd, bool is64)
 {
 	struct nvme_passthru_cmd64 cmd;
-	struct nvme_command c = { };
-	u64 result = 0;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct nvme_passthru_cmd64) != 80);
@@ -107,45 +135,43 @@ static int dbr_user_cmd(struct request_queue *q, void __user *ucmd, bool is64)
 	ret = dbr_get_user_cmd(&cmd, ucmd, is64);
 	if (ret)
 		return ret;
-	if (cmd.flags || cmd.metadata || cmd.metadata_len)
-		return -EINVAL;
-
-	c.common.opcode = cmd.opcode;
-	c.common.nsid = cpu_to_le32(cmd.nsid);
-	c.common.cdw2[0] = cpu_to_le32(cmd.cdw2);
-	c.common.cdw2[1] = cpu_to_le32(cmd.cdw3);
-	c.common.cdw10 = cpu_to_le32(cmd.cdw10);
-	c.common.cdw11 = cpu_to_le32(cmd.cdw11);
-	c.common.cdw12 = cpu_to_le32(cmd.cdw12);
-	c.common.cdw13 = cpu_to_le32(cmd.cdw13);
-	c.common.cdw14 = cpu_to_le32(cmd.cdw14);
-	c.common.cdw15 = cpu_to_le32(cmd.cdw15);
-
-	ret = dbr_submit_user(q, &c, u64_to_user_ptr(cmd.addr), cmd.data_len,
-			      msecs_to_jiffies(cmd.timeout_ms), &result);
-	if (ret >= 0 && dbr_put_user_result(ucmd, result, is64))
-		return -EFAULT;
-	return ret;
+	return dbr_run_user_cmd(q, &cmd, ucmd, is64);
 }
 
+/*
+ * An I/O command through the controller device: the namespace is the one
+ * the command names. The command is read once (a second read would let
+ * userspace change nsid after the lookup), and the namespace lock is held
+ * only for the lookup: the command may take as long as its user-chosen
+ * timeout, and a rescan or a removal must not wait for it. The disk
+ * reference keeps the namespace and its queue; a removed disk's queue
+ * refuses the command (ENODEV).
+ */
 static int dbr_ns_io_cmd(struct dbr_ctrl *ctrl, void __user *ucmd, bool is64)
 {
 	struct nvme_passthru_cmd64 cmd;
+	struct gendisk *disk = NULL;
 	struct dbr_ns *ns;
 	int ret;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EACCES;
 	ret = dbr_get_user_cmd(&cmd, ucmd, is64);
 	if (ret)
 		return ret;
-	ret = -EINVAL;
 	down_read(&ctrl->ns_rwsem);
 	list_for_each_entry(ns, &ctrl->namespaces, list) {
 		if (ns->nsid == cmd.nsid) {
-			ret = dbr_user_cmd(ns->disk->queue, ucmd, is64);
+			disk = ns->disk;
+			get_device(disk_to_dev(disk));
 			break;
 		}
 	}
 	up_read(&ctrl->ns_rwsem);
+	if (!disk)
+		return -EINVAL;
+	ret = dbr_run_user_cmd(disk->queue, &cmd, ucmd, is64);
+	put_device(disk_to_dev(disk));
 	return ret;
 }
 
