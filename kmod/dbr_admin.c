@@ -311,7 +311,8 @@ int dbr_abort_async(struct dbr_ctrl *ctrl, struct dbr_queue *q,
 	memset(&iod->cmd, 0, sizeof(iod->cmd));
 	iod->cmd.abort.opcode = nvme_admin_abort_cmd;
 	iod->cmd.abort.sqid = cpu_to_le16(q->qid);
-	iod->cmd.abort.cid = req->tag;	/* the command id queue_rq gave it */
+	/* the command id queue_rq gave this issue of the request */
+	iod->cmd.abort.cid = dbr_iod(req)->cmd.common.command_id;
 	abort_req->end_io = dbr_abort_endio;
 	abort_req->end_io_data = NULL;
 	dev_warn(ctrl->dev, "tag %d qid %u opcode 0x%x: timeout, aborting\n",

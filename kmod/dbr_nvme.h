@@ -110,6 +110,8 @@ struct dbr_data {
  * @cancelled: completed by the driver, not by the controller
  * @aborted: timed out once; an NVMe Abort was sent for it
  * @dsm: Dataset Management range list (pool page), if any
+ * @genctr: how often the request was issued, modulo 16: the top bits of its
+ *	command id (dbr_cid()); kept across reuse of the tag
  * @sg: scatterlist for dma_map_sg; DBR_MAX_SEGS entries follow the iod
  */
 struct dbr_iod {
@@ -118,6 +120,7 @@ struct dbr_iod {
 	bool cancelled;
 	bool aborted;
 	u8 retries;
+	u8 genctr;
 	union nvme_result result;
 	struct dbr_data data;
 	void *dsm;
@@ -223,6 +226,20 @@ struct dbr_ctrl {
 static inline struct dbr_iod *dbr_iod(struct request *req)
 {
 	return blk_mq_rq_to_pdu(req);
+}
+
+/*
+ * Command ids: a 4-bit generation above the 12-bit tag (queues are at most
+ * 4096 deep), as nvme-pci's nvme_cid(). A completion posted twice, or late
+ * for an earlier use of the tag, then does not match the request that now
+ * holds the tag, and an Abort names the issue it was meant for.
+ */
+#define DBR_CID_TAG_BITS	12
+#define DBR_CID_TAG_MASK	((1U << DBR_CID_TAG_BITS) - 1)
+
+static inline u16 dbr_cid(struct request *req)
+{
+	return (dbr_iod(req)->genctr & 0xf) << DBR_CID_TAG_BITS | req->tag;
 }
 
 static inline bool dbr_is_passthrough(struct request *req)

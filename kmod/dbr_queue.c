@@ -259,17 +259,18 @@ static void dbr_handle_cqe(struct dbr_queue *q, struct io_comp_batch *iob,
 			   u16 idx)
 {
 	struct nvme_completion *cqe = &q->cqes[idx];
-	u16 tag = READ_ONCE(cqe->command_id);
+	u16 cid = READ_ONCE(cqe->command_id);
+	u16 tag = cid & DBR_CID_TAG_MASK;
 	struct dbr_iod *iod;
 	struct request *req;
 
 	req = NULL;
 	if (tag < q->q_depth)
 		req = blk_mq_tag_to_rq(dbr_queue_tags(q), tag);
-	if (unlikely(!req)) {
+	if (unlikely(!req || dbr_cid(req) != cid)) {
 		dev_warn_ratelimited(q->ctrl->dev,
-				     "invalid command id %u completed on queue %u\n",
-				     tag, q->qid);
+				     "invalid command id %#x completed on queue %u (tag %u is at %#x)\n",
+				     cid, q->qid, tag, req ? dbr_cid(req) : 0);
 		return;
 	}
 	if (unlikely(READ_ONCE(q->ctrl->drop_completions)) && q->qid &&
@@ -440,7 +441,8 @@ static blk_status_t dbr_prep_rq(struct dbr_queue *q, struct request *req)
 		if (ret)
 			return ret;
 	}
-	cmd->common.command_id = req->tag;
+	dbr_iod(req)->genctr++;
+	cmd->common.command_id = dbr_cid(req);
 	if (dbr_rq_has_data(req)) {
 		cmd->common.flags &= ~NVME_CMD_SGL_ALL;
 		ret = dbr_map_data(ctrl, q, req, cmd);
