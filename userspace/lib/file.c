@@ -122,21 +122,22 @@ static void probe_dev(struct dmab_file *f)
 
 /*
  * A file whose st_dev is no block device (btrfs gives every subvolume an
- * anonymous device) may still live on one: the mount's source in
- * /proc/self/mountinfo names it. Only the name is taken: the module serves
+ * anonymous device, not even the one mountinfo shows) may still live on
+ * one: the source of its mount (statx's mount id, the first field of
+ * /proc/self/mountinfo) names it. Only the name is taken: the module serves
  * no such filesystem anyway, but the reason should say "filesystem not
  * served", not "not on a dmabridge device".
  */
-static void probe_mount_source(struct dmab_file *f)
+static void probe_mount_source(struct dmab_file *f, uint64_t mnt_id)
 {
 	char line[1024], want[32], *src, *sep;
 	FILE *m = fopen("/proc/self/mountinfo", "re");
 
 	if (!m)
 		return;
-	snprintf(want, sizeof(want), " %u:%u ", f->dev_major, f->dev_minor);
+	snprintf(want, sizeof(want), "%llu ", (unsigned long long)mnt_id);
 	while (fgets(line, sizeof(line), m)) {
-		if (!strstr(line, want))
+		if (strncmp(line, want, strlen(want)))
 			continue;
 		/* ... - fstype source options */
 		sep = strstr(line, " - ");
@@ -187,14 +188,15 @@ static int file_init(struct dmab_ctx *ctx, struct dmab_file *f, int fd)
 	f->dev_major = major(p.is_blk ? st.st_rdev : st.st_dev);
 	f->dev_minor = minor(p.is_blk ? st.st_rdev : st.st_dev);
 	probe_dev(f);
-	if (!f->dev_name[0] && p.is_reg)
-		probe_mount_source(f);
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN | STATX_MNT_ID, &stx))
+		stx.stx_mask = 0;
+	if (!f->dev_name[0] && p.is_reg && stx.stx_mask & STATX_MNT_ID)
+		probe_mount_source(f, stx.stx_mnt_id);
 	p.on_dmabridge = __dmab_is_dmabridge_name(f->dev_name);
 	if (p.is_reg && fstatfs(fd, &sfs) == 0)
 		p.fs_served = sfs.f_type == EXT4_SUPER_MAGIC ||
 			      sfs.f_type == XFS_SUPER_MAGIC;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
-	    stx.stx_mask & STATX_DIOALIGN) {
+	if (stx.stx_mask & STATX_DIOALIGN) {
 		p.dio_known = true;
 		p.dio_none = !stx.stx_dio_mem_align;
 		dio_align = stx.stx_dio_offset_align;
