@@ -327,8 +327,9 @@ static int cmd_rw(void)
 	uint32_t bs;
 
 	/* the file: data set 1 everywhere */
-	model = malloc(fsize + 2 * MIB);
-	snap = malloc(fsize + 2 * MIB);
+	/* writes may extend the file up to the largest shape's end (12 MiB) */
+	model = malloc(fsize + 16 * MIB);
+	snap = malloc(fsize + 16 * MIB);
 	want = malloc(dsize);
 	canary = malloc(dsize);
 	if (!model || !snap || !want || !canary)
