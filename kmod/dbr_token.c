@@ -105,16 +105,33 @@ static const char *dbr_fence_timeline_name(struct dma_fence *fence)
 	return "token-map";
 }
 
+static void dbr_fence_free_rcu(struct rcu_head *rcu)
+{
+	struct dbr_token_map *map = container_of(rcu, struct dbr_token_map,
+						 rcu);
+	bool published = map->fence_published;
+
+	kfree(map);
+	/*
+	 * The last instructions of this module's code that a published fence
+	 * runs: dbr_token_exit() ends with rcu_barrier(), which waits for
+	 * this callback to return, so the module cannot go while it runs.
+	 */
+	if (published)
+		module_put(THIS_MODULE);
+}
+
 static void dbr_fence_release(struct dma_fence *fence)
 {
 	struct dbr_token_map *map = container_of(fence, struct dbr_token_map,
 						 fence);
-	bool published = map->fence_published;
 
-	/* RCU readers of the reservation object may still look at @fence. */
-	kfree_rcu(map, rcu);
-	if (published)
-		module_put(THIS_MODULE);
+	/*
+	 * RCU readers of the reservation object may still look at @fence
+	 * (and call its ops): free it, and let the module go, a grace period
+	 * later.
+	 */
+	call_rcu(&map->rcu, dbr_fence_free_rcu);
 }
 
 static const struct dma_fence_ops dbr_fence_ops = {
@@ -782,6 +799,8 @@ int dbr_token_init(void)
 void dbr_token_exit(void)
 {
 	destroy_workqueue(dbr_token_wq);
+	/* dbr_fence_free_rcu() and the token and attachment frees */
+	rcu_barrier();
 }
 
 MODULE_IMPORT_NS(DMA_BUF);
