@@ -315,14 +315,6 @@ static u64 dbr_list_pages(u64 n, u32 per)
 	return div_u64(n - 2, per - 1) + 1;
 }
 
-/* Inverse of dbr_list_pages(): most entries @pages pages describe. */
-static u64 dbr_list_cap(unsigned int pages, u32 per)
-{
-	if (pages > DBR_DESC_PAGES_MAX)
-		pages = DBR_DESC_PAGES_MAX;
-	return pages ? (u64)pages * (per - 1) + 1 : 1;
-}
-
 /* Entries in the last of @np pages; the others hold per - 1 plus a link. */
 static u32 dbr_list_last(u64 n, u64 np, u32 per)
 {
@@ -451,36 +443,6 @@ int dbr_sgl_count(const struct dbr_seg_iter *it)
 	if (!n || sum != it->len)
 		return -EINVAL;
 	return n;
-}
-
-/**
- * dbr_sgl_count_lists() - SGL list pages needed for a range
- * @it: range
- * @list_size: bytes per list page
- *
- * Return: pages (0: the descriptor fits inline), or a dbr_sgl_count() error.
- */
-int dbr_sgl_count_lists(const struct dbr_seg_iter *it, u32 list_size)
-{
-	int n = dbr_sgl_count(it);
-
-	if (n < 0)
-		return n;
-	return dbr_list_pages(n, DBR_SGL_PER_PAGE(list_size));
-}
-
-/**
- * dbr_sgl_max_descs() - Data Blocks a command can carry within a page budget
- * @list_size: bytes per list page
- * @max_pages: list pages allowed
- *
- * Return: descriptor count, for struct dbr_split_limits.max_descs.
- */
-unsigned int dbr_sgl_max_descs(u32 list_size, unsigned int max_pages)
-{
-	u64 cap = dbr_list_cap(max_pages, DBR_SGL_PER_PAGE(list_size));
-
-	return dbr_min_u64(cap, UINT_MAX);
 }
 
 static void dbr_sgl_fill(struct dbr_merge *m, const struct dbr_desc_pages *pages)
@@ -642,41 +604,6 @@ int dbr_prp_check(const struct dbr_seg_iter *it, u32 page_size)
 	return 0;
 }
 
-/**
- * dbr_prp_count_lists() - PRP list pages needed for a range
- * @it: range
- * @page_size: controller memory page size (also the list page size)
- *
- * Return: pages (0: PRP1/PRP2 suffice), -EINVAL if PRPs cannot describe the
- * range, -E2BIG beyond INT_MAX.
- */
-int dbr_prp_count_lists(const struct dbr_seg_iter *it, u32 page_size)
-{
-	struct dbr_seg_iter tmp = *it;
-	dbr_dma_addr_t a = 0;
-	u64 l = 0, np;
-	int ret;
-
-	ret = dbr_prp_check(it, page_size);
-	if (ret)
-		return ret;
-	dbr_seg_iter_next(&tmp, &a, &l);
-	np = dbr_list_pages(dbr_prp_nr_list(a, it->len, page_size), page_size / 8);
-	return np > INT_MAX ? -E2BIG : (int)np;
-}
-
-/**
- * dbr_prp_max_entries() - PRP entries a command can carry within a budget
- * @page_size: controller memory page size
- * @max_pages: PRP list pages allowed
- *
- * Return: entries including PRP1, for struct dbr_split_limits.max_descs.
- */
-unsigned int dbr_prp_max_entries(u32 page_size, unsigned int max_pages)
-{
-	return dbr_min_u64(1 + dbr_list_cap(max_pages, page_size / 8), UINT_MAX);
-}
-
 static void dbr_prp_fill(struct dbr_prp_gen *g, const struct dbr_desc_pages *pages)
 {
 	unsigned int i, k;
@@ -758,7 +685,88 @@ int dbr_prp_build(const struct dbr_seg_iter *it, const struct dbr_desc_cfg *cfg,
 	return 0;
 }
 
-/* ---- Command sizing ----------------------------------------------------- */
+/* ---- Command sizing (host only) ----------------------------------------- */
+
+/*
+ * How many list pages and commands a range needs, computed independently of
+ * the builders: the unit tests check the builders and the budget arithmetic
+ * against it. The module needs none of it (the block layer splits requests
+ * by the queue limits before queue_rq), so it is not built into the module.
+ */
+#ifndef __KERNEL__
+
+/* Inverse of dbr_list_pages(): most entries @pages pages describe. */
+static u64 dbr_list_cap(unsigned int pages, u32 per)
+{
+	if (pages > DBR_DESC_PAGES_MAX)
+		pages = DBR_DESC_PAGES_MAX;
+	return pages ? (u64)pages * (per - 1) + 1 : 1;
+}
+
+/**
+ * dbr_sgl_count_lists() - SGL list pages needed for a range
+ * @it: range
+ * @list_size: bytes per list page
+ *
+ * Return: pages (0: the descriptor fits inline), or a dbr_sgl_count() error.
+ */
+int dbr_sgl_count_lists(const struct dbr_seg_iter *it, u32 list_size)
+{
+	int n = dbr_sgl_count(it);
+
+	if (n < 0)
+		return n;
+	return dbr_list_pages(n, DBR_SGL_PER_PAGE(list_size));
+}
+
+/**
+ * dbr_sgl_max_descs() - Data Blocks a command can carry within a page budget
+ * @list_size: bytes per list page
+ * @max_pages: list pages allowed
+ *
+ * Return: descriptor count, for struct dbr_split_limits.max_descs.
+ */
+unsigned int dbr_sgl_max_descs(u32 list_size, unsigned int max_pages)
+{
+	u64 cap = dbr_list_cap(max_pages, DBR_SGL_PER_PAGE(list_size));
+
+	return dbr_min_u64(cap, UINT_MAX);
+}
+
+/**
+ * dbr_prp_count_lists() - PRP list pages needed for a range
+ * @it: range
+ * @page_size: controller memory page size (also the list page size)
+ *
+ * Return: pages (0: PRP1/PRP2 suffice), -EINVAL if PRPs cannot describe the
+ * range, -E2BIG beyond INT_MAX.
+ */
+int dbr_prp_count_lists(const struct dbr_seg_iter *it, u32 page_size)
+{
+	struct dbr_seg_iter tmp = *it;
+	dbr_dma_addr_t a = 0;
+	u64 l = 0, np;
+	int ret;
+
+	ret = dbr_prp_check(it, page_size);
+	if (ret)
+		return ret;
+	dbr_seg_iter_next(&tmp, &a, &l);
+	np = dbr_list_pages(dbr_prp_nr_list(a, it->len, page_size), page_size / 8);
+	return np > INT_MAX ? -E2BIG : (int)np;
+}
+
+/**
+ * dbr_prp_max_entries() - PRP entries a command can carry within a budget
+ * @page_size: controller memory page size
+ * @max_pages: PRP list pages allowed
+ *
+ * Return: entries including PRP1, for struct dbr_split_limits.max_descs.
+ */
+unsigned int dbr_prp_max_entries(u32 page_size, unsigned int max_pages)
+{
+	return dbr_min_u64(1 + dbr_list_cap(max_pages, page_size / 8), UINT_MAX);
+}
 
 /* Bytes covered by the first @max Data Blocks of a range. */
 static u64 dbr_sgl_span(const struct dbr_seg_iter *it, unsigned int max)
@@ -820,3 +828,5 @@ int dbr_split_len(const struct dbr_seg_iter *it,
 	*len = bytes;
 	return 0;
 }
+
+#endif /* !__KERNEL__ */

@@ -256,18 +256,20 @@ void dbr_desc_release(const struct dbr_desc_cfg *cfg,
 /* ---- SGL and PRP -------------------------------------------------------- */
 
 int dbr_sgl_count(const struct dbr_seg_iter *it);
-int dbr_sgl_count_lists(const struct dbr_seg_iter *it, u32 list_size);
-unsigned int dbr_sgl_max_descs(u32 list_size, unsigned int max_pages);
 int dbr_sgl_build(const struct dbr_seg_iter *it, const struct dbr_desc_cfg *cfg,
 		  union dbr_dptr *dptr, struct dbr_desc_pages *pages);
 
 int dbr_prp_check(const struct dbr_seg_iter *it, u32 page_size);
-int dbr_prp_count_lists(const struct dbr_seg_iter *it, u32 page_size);
-unsigned int dbr_prp_max_entries(u32 page_size, unsigned int max_pages);
 int dbr_prp_build(const struct dbr_seg_iter *it, const struct dbr_desc_cfg *cfg,
 		  union dbr_dptr *dptr, struct dbr_desc_pages *pages);
 
-/* ---- Command sizing ----------------------------------------------------- */
+/* ---- Command sizing (host only: unit tests and benchmarks) -------------- */
+
+#ifndef __KERNEL__
+int dbr_sgl_count_lists(const struct dbr_seg_iter *it, u32 list_size);
+unsigned int dbr_sgl_max_descs(u32 list_size, unsigned int max_pages);
+int dbr_prp_count_lists(const struct dbr_seg_iter *it, u32 page_size);
+unsigned int dbr_prp_max_entries(u32 page_size, unsigned int max_pages);
 
 /**
  * struct dbr_split_limits - what one command may carry
@@ -287,6 +289,7 @@ struct dbr_split_limits {
 
 int dbr_split_len(const struct dbr_seg_iter *it,
 		  const struct dbr_split_limits *lim, u64 *len);
+#endif /* !__KERNEL__ */
 
 /**
  * dbr_use_sgl() - SGL or PRP for an ordinary block request
