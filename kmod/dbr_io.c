@@ -979,6 +979,19 @@ static void dbr_io_task_done(struct io_uring_cmd *ucmd, unsigned int flags)
 	dbr_io_async_end(r, res, flags);
 }
 
+/*
+ * A request whose non-blocking issue would have blocked, going on in the
+ * submitter's task (task work may block, as dbr_io_task_done() does).
+ */
+static void dbr_io_task_retry(struct io_uring_cmd *ucmd, unsigned int flags)
+{
+	struct dbr_io_req *r = *dbr_io_ucmd_pdu(ucmd);
+	long res = dbr_io_async_step(r, false);
+
+	if (res != -EIOCBQUEUED)
+		dbr_io_async_end(r, res, flags);
+}
+
 /* Bio completion context: release the mapping, finish in the submitter. */
 static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret)
 {
@@ -1000,8 +1013,8 @@ static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret)
  * @ucmd: the io_uring command
  * @issue_flags: io_uring's issue flags
  *
- * Return: -EIOCBQUEUED (completion posted later or already), -EAGAIN (issue
- * again where blocking is allowed), or a -errno to post as the result.
+ * Return: -EIOCBQUEUED (completion posted later or already), or a -errno to
+ * post as the result.
  */
 int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		  bool is_read, struct io_uring_cmd *ucmd,
@@ -1021,9 +1034,15 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 	if (res == -EIOCBQUEUED)
 		return res;
 	if (res == -EAGAIN && nowait) {
-		/* from scratch in an io-wq worker; chunks done are redone */
-		dbr_io_req_release(r, res);
-		return -EAGAIN;
+		/*
+		 * Not -EAGAIN to io_uring: 6.12 copies the SQE then but its
+		 * worker reads the command from the ring again, where the
+		 * application may have queued another one by then (a READ ran
+		 * with another request's offsets and tag). The request keeps
+		 * its copy and what it did, and goes on where it may block.
+		 */
+		io_uring_cmd_complete_in_task(ucmd, dbr_io_task_retry);
+		return -EIOCBQUEUED;
 	}
 	dbr_io_async_end(r, res, issue_flags);
 	return -EIOCBQUEUED;
