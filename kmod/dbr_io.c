@@ -490,6 +490,11 @@ static int dbr_io_target_get(struct dbr_io_target *t, int fd, bool is_read)
 		fput(t->file);
 		return -EXDEV;
 	}
+	/* until dbr_io_target_put(): the controller's attachments stay */
+	if (!dbr_token_dev_get(t->tdev)) {
+		fput(t->file);
+		return -ENODEV;
+	}
 	t->lbs_shift = ilog2(bdev_logical_block_size(bdev));
 	return 0;
 
@@ -500,6 +505,7 @@ bad_fd:
 
 static void dbr_io_target_put(struct dbr_io_target *t)
 {
+	dbr_token_dev_put(t->tdev);
 	fput(t->file);
 }
 

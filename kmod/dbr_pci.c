@@ -26,6 +26,7 @@ static void dbr_ctrl_release(struct device *dev)
 	if (ctrl->admin_q)
 		blk_put_queue(ctrl->admin_q);
 	kfree(ctrl->queues);
+	dbr_token_dev_exit(&ctrl->tdev);
 	dbr_stats_exit(&ctrl->stats);
 	ida_free(&dbr_instance_ida, ctrl->instance);
 	pci_dev_put(ctrl->pdev);
@@ -53,7 +54,8 @@ static struct dbr_ctrl *dbr_ctrl_alloc(struct pci_dev *pdev)
 		goto free_instance;
 	if (dbr_stats_init(&ctrl->stats))
 		goto free_queues;
-	dbr_token_dev_init(&ctrl->tdev, &pdev->dev, &ctrl->stats);
+	if (dbr_token_dev_init(&ctrl->tdev, &pdev->dev, &ctrl->stats))
+		goto exit_stats;
 
 	ctrl->pdev = pci_dev_get(pdev);
 	ctrl->dev = &pdev->dev;
@@ -72,6 +74,8 @@ static struct dbr_ctrl *dbr_ctrl_alloc(struct pci_dev *pdev)
 	dev_set_drvdata(&ctrl->ctrl_dev, ctrl);
 	return ctrl;
 
+exit_stats:
+	dbr_stats_exit(&ctrl->stats);
 free_queues:
 	kfree(ctrl->queues);
 free_instance:
@@ -355,6 +359,8 @@ static void dbr_remove(struct pci_dev *pdev)
 	struct dbr_ctrl *ctrl = pci_get_drvdata(pdev);
 
 	dbr_ctrl_set_state(ctrl, DBR_DELETING);
+	/* new token requests fail with ENODEV; the ones in flight go on */
+	dbr_token_dev_kill(&ctrl->tdev);
 	flush_work(&ctrl->reset_work);
 	if (!pci_device_is_present(pdev)) {
 		/* surprise removal: fail everything before deleting disks */
@@ -365,7 +371,11 @@ static void dbr_remove(struct pci_dev *pdev)
 	dbr_debugfs_del(ctrl);
 	dbr_pt_del(ctrl);
 	dbr_ns_remove_all(ctrl);
-	/* disks gone, their I/O drained: release every token attachment */
+	/*
+	 * Disks gone, their I/O completed or failed: wait for the token
+	 * requests still holding the controller, then release every token
+	 * attachment.
+	 */
 	dbr_token_dev_shutdown(&ctrl->tdev);
 	dbr_ctrl_set_state(ctrl, DBR_DEAD);
 	dbr_ctrl_disable(ctrl, true);

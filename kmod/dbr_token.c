@@ -434,38 +434,71 @@ static void dbr_att_destroy(struct dbr_token_att *att)
 
 /* ---- controllers ---- */
 
+static void dbr_token_dev_drained(struct percpu_ref *ref)
+{
+	complete(&container_of(ref, struct dbr_token_dev, live)->drained);
+}
+
 /**
  * dbr_token_dev_init() - describe a controller to the token code
  * @tdev: embedded in the controller
  * @dma_dev: the device doing the DMA (the NVMe PCI function)
  * @stats: the controller's counters, live until dbr_token_dev_shutdown()
+ *
+ * Return: 0 or -ENOMEM. Undone by dbr_token_dev_exit().
  */
-void dbr_token_dev_init(struct dbr_token_dev *tdev, struct device *dma_dev,
-			struct dbr_stats *stats)
+int dbr_token_dev_init(struct dbr_token_dev *tdev, struct device *dma_dev,
+		       struct dbr_stats *stats)
 {
 	tdev->dma_dev = dma_dev;
 	tdev->stats = stats;
 	INIT_LIST_HEAD(&tdev->atts);
 	tdev->dead = false;
+	init_completion(&tdev->drained);
+	return percpu_ref_init(&tdev->live, dbr_token_dev_drained, 0,
+			       GFP_KERNEL);
+}
+
+/**
+ * dbr_token_dev_kill() - no new token request may use the controller
+ * @tdev: controller going away
+ *
+ * dbr_token_dev_get() fails from now on (the request gets ENODEV);
+ * requests that already hold the controller go on. Idempotent.
+ */
+void dbr_token_dev_kill(struct dbr_token_dev *tdev)
+{
+	if (!percpu_ref_is_dying(&tdev->live))
+		percpu_ref_kill(&tdev->live);
 }
 
 /**
  * dbr_token_dev_shutdown() - unmap and detach every token from a controller
  * @tdev: controller going away
  *
- * Call after the controller stopped taking token requests and the ones in
- * flight completed, before its DMA device is unbound. Tokens stay valid;
+ * Kills @tdev (dbr_token_dev_kill()) and waits until every token request
+ * that held it was released, then unmaps and detaches. Call after the
+ * controller's disks are gone (their I/O completed or failed, so no request
+ * waits on them), before its DMA device is unbound. Tokens stay valid;
  * later requests for @tdev fail with -ENODEV.
  */
 void dbr_token_dev_shutdown(struct dbr_token_dev *tdev)
 {
 	struct dbr_token_att *att, *next;
 
+	dbr_token_dev_kill(tdev);
+	wait_for_completion(&tdev->drained);
 	mutex_lock(&dbr_token_mutex);
 	tdev->dead = true;
 	list_for_each_entry_safe(att, next, &tdev->atts, dev_node)
 		dbr_att_destroy(att);
 	mutex_unlock(&dbr_token_mutex);
+}
+
+/** dbr_token_dev_exit() - free what dbr_token_dev_init() allocated */
+void dbr_token_dev_exit(struct dbr_token_dev *tdev)
+{
+	percpu_ref_exit(&tdev->live);
 }
 
 /* ---- tokens ---- */

@@ -43,6 +43,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -63,12 +64,18 @@ struct dbr_token_att;
  * @stats: the controller's counters
  * @atts: attachments to @dma_dev, under dbr_token_mutex
  * @dead: set by dbr_token_dev_shutdown(): no new attachments
+ * @live: held by every token request from its target lookup to its
+ *	release (dbr_token_dev_get()); killed when the controller goes, so
+ *	that its attachments are torn down only when no request can use them
+ * @drained: completed when @live, killed, reached zero
  */
 struct dbr_token_dev {
 	struct device		*dma_dev;
 	struct dbr_stats	*stats;
 	struct list_head	atts;
 	bool			dead;
+	struct percpu_ref	live;
+	struct completion	drained;
 };
 
 /**
@@ -141,9 +148,30 @@ void dbr_token_exit(void);
 
 /* ---- controllers ---- */
 
-void dbr_token_dev_init(struct dbr_token_dev *tdev, struct device *dma_dev,
-			struct dbr_stats *stats);
+int dbr_token_dev_init(struct dbr_token_dev *tdev, struct device *dma_dev,
+		       struct dbr_stats *stats);
+void dbr_token_dev_kill(struct dbr_token_dev *tdev);
 void dbr_token_dev_shutdown(struct dbr_token_dev *tdev);
+void dbr_token_dev_exit(struct dbr_token_dev *tdev);
+
+/**
+ * dbr_token_dev_get() - a token request starts using a controller
+ * @tdev: the controller of the request's target
+ *
+ * Return: false once the controller is going away (the request fails with
+ * ENODEV); true with a reference to drop with dbr_token_dev_put(), which
+ * keeps the controller's attachments until the request is released.
+ */
+static inline bool dbr_token_dev_get(struct dbr_token_dev *tdev)
+{
+	return percpu_ref_tryget_live(&tdev->live);
+}
+
+/** dbr_token_dev_put() - the request is done with the controller; any context */
+static inline void dbr_token_dev_put(struct dbr_token_dev *tdev)
+{
+	percpu_ref_put(&tdev->live);
+}
 
 /* ---- tokens ---- */
 

@@ -31,3 +31,8 @@ dbr_vm_test(NAME token-suite KERNELS 6.1 6.12 IOMMU off strict
 # (seed | 0x8000) in the file.
 dbr_vm_test(NAME token-suite-swiotlb CASE token-suite KERNELS 6.12
             RUN_ARGS --swiotlb-force --p2p-bar 64 TIMEOUT 900)
+# The controller unbound and bound again under 256 token reads of four
+# processes, 50 times (issue 16, defect 2): every request ends with its
+# bytes or ENODEV/EIO, nothing leaks. strict: each round maps and unmaps
+# through the IOMMU.
+dbr_vm_test(NAME token-unbind KERNELS 6.1 6.12 IOMMU strict TIMEOUT 600)

@@ -22,6 +22,11 @@
  *   token_io kill -e EXP --size N --file PATH --len N --async QD
  *	a child with QD requests in flight is SIGKILLed: it dies, and its
  *	token's attachment and bounce buffers are released
+ *   token_io unbind -e EXP --file DISK --len N --async QD --seed S [--procs P]
+ *	P processes (default 4) with QD token reads each in flight on DISK
+ *	(written with mkpattern SEED) while $DBR_NVME_BDF is unbound: every
+ *	request ends with its bytes (checked) or ENODEV/EIO, no hang, nothing
+ *	left attached or bounced
  *   token_io bench -e EXP --file PATH --len N --async QD --runtime S
  *		[--random] [--span N] [--stock]
  *	throughput of one token; prints a machine-readable BENCH line.
@@ -95,7 +100,7 @@ static struct opts {
 	int accept[8];			/* and these errnos */
 	unsigned int naccept;
 	const char *xdev[8], *append_only[8], *maxbytes;
-	unsigned int nxdev, nappend_only;
+	unsigned int nxdev, nappend_only, procs;
 	double runtime, ramp;
 } o = { .seed = -1, .base_seed = -1, .accept_ok = true };
 
@@ -219,6 +224,7 @@ static void parse_opts(int argc, char **argv)
 		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
 		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
 		{ "append-only", 1, 0, 'A' }, { "maxbytes", 1, 0, 'M' },
+		{ "procs", 1, 0, 'P' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -262,6 +268,7 @@ static void parse_opts(int argc, char **argv)
 				o.append_only[o.nappend_only++] = optarg;
 			break;
 		case 'M': o.maxbytes = optarg; break;
+		case 'P': o.procs = parse_size(optarg); break;
 		case 'l': o.len = parse_size(optarg); break;
 		case 't': o.runtime = atof(optarg); break;
 		case 'T': o.ramp = atof(optarg); break;
@@ -1632,6 +1639,224 @@ static int cmd_kill(void)
 	return T_EXIT_PASS;
 }
 
+/* ---- unbind ------------------------------------------------------------- */
+
+struct unbind_tally { uint64_t ok, enodev, eio, verified; };
+
+static void write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		t_fail("open %s: %s", path, strerror(errno));
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		t_fail("write %s to %s: %s", val, path, strerror(errno));
+	close(fd);
+}
+
+/* File offset of the @n-th read of child @who: spread over the span. */
+static uint64_t unbind_off(uint64_t n, unsigned int who, uint64_t span)
+{
+	return (n * 7919 + who * 131) % (span / o.len) * o.len;
+}
+
+/* A READ into @slot completed: its bytes are the file's at @foff. */
+static unsigned int unbind_verify(struct buf *b, unsigned int slot,
+				  uint64_t foff, unsigned int who)
+{
+	const uint64_t *got = (const uint64_t *)((char *)b->cpu + slot * o.len);
+	unsigned int bad = 0;
+
+	buf_cpu(b, true, false);
+	for (uint64_t k = 0; k < o.len / 8; k++) {
+		uint64_t want = dbr_pat(o.seed, foff + k * 8);
+
+		if (got[k] != want && bad++ < 2)
+			fprintf(stderr, "child %u: slot %u word %llu: %#llx, want %#llx (file offset %llu)\n",
+				who, slot, (unsigned long long)k,
+				(unsigned long long)got[k],
+				(unsigned long long)want,
+				(unsigned long long)foff);
+	}
+	buf_cpu(b, false, false);
+	return bad;
+}
+
+/*
+ * A child of cmd_unbind(): @qd reads always in flight on its own token and
+ * buffer, one per slot of the buffer, until the controller goes. Every
+ * request must end with its bytes, checked as it completes, or with
+ * ENODEV/EIO; the first failure stops new requests.
+ */
+static void unbind_child(int fd, uint64_t span, int ready, unsigned int who)
+{
+	unsigned int slots = o.qd, nbad = 0, nfree = 0, *freelist;
+	uint64_t issued = 0, completed = 0;
+	struct unbind_tally t = { 0 };
+	bool stopping = false;
+	uint32_t id;
+	struct aio a;
+	struct buf b;
+	int ctl;
+
+	if (slots > 1024)
+		_exit(6);
+	buf_create(&b, o.exporter, (uint64_t)slots * o.len);
+	ctl = ctl_open();
+	id = token_create(ctl, &b, DMABRIDGE_TOKEN_READ);
+	freelist = xrealloc(NULL, slots * sizeof(*freelist));
+	for (unsigned int i = 0; i < slots; i++)
+		freelist[nfree++] = i;
+	aio_init(&a, slots);
+	while (!stopping || a.inflight) {
+		/* one request per slot at a time: a slot's bytes are its last read's */
+		while (!stopping && nfree) {
+			unsigned int slot = freelist[--nfree];
+			struct req r = { .foff = unbind_off(issued, who, span),
+					 .toff = (uint64_t)slot * o.len,
+					 .len = o.len };
+			struct dmabridge_io io = make_io(id, fd, &r, issued);
+
+			aio_queue(&a, ctl, true, &io, issued * 1024 + slot);
+			issued++;
+		}
+		aio_submit(&a);
+		do {
+			struct aio_done d = aio_wait(&a);
+			uint64_t n = d.user_data / 1024;
+			unsigned int slot = d.user_data % 1024;
+
+			freelist[nfree++] = slot;
+			if (d.tag != n) {
+				fprintf(stderr, "child %u: request %llu completed with tag %llu\n",
+					who, (unsigned long long)n, (unsigned long long)d.tag);
+				_exit(3);
+			}
+			if (d.res == (long long)o.len) {
+				t.ok++;
+				nbad += unbind_verify(&b, slot, unbind_off(n, who, span), who);
+				t.verified++;
+			} else if (d.res == -ENODEV || d.res == -EIO) {
+				if (d.res == -ENODEV)
+					t.enodev++;
+				else
+					t.eio++;
+				stopping = true;
+			} else {
+				fprintf(stderr, "child %u: request %llu: %lld (%s), want %llu bytes, ENODEV or EIO\n",
+					who, (unsigned long long)n, d.res,
+					d.res < 0 ? errname(-d.res) : "short",
+					(unsigned long long)o.len);
+				_exit(3);
+			}
+			if (++completed == slots && write(ready, "r", 1) != 1)
+				_exit(4);
+		} while (io_uring_cq_ready(&a.ring));
+	}
+	if (nbad)
+		_exit(5);
+	printf("child %u: %llu read and verified, %llu ENODEV, %llu EIO\n",
+	       who, (unsigned long long)t.ok, (unsigned long long)t.enodev,
+	       (unsigned long long)t.eio);
+	io_uring_queue_exit(&a.ring);
+	close(ctl);
+	buf_free(&b);
+	_exit(0);
+}
+
+/*
+ * token_io unbind: --count processes with --async QD token reads each in
+ * flight on --file (a dmabridge disk) while the controller ($DBR_NVME_BDF)
+ * is unbound. Each request ends with its bytes or ENODEV/EIO, nothing
+ * hangs, and once the processes are gone nothing of theirs is left
+ * attached, mapped or bounced. Rebinding is the caller's.
+ */
+static int cmd_unbind(void)
+{
+	const char *bdf = getenv("DBR_NVME_BDF");
+	unsigned int procs = o.procs ? o.procs : 4, nready = 0;
+	int fd, pipefd[2], status, failed = 0;
+	struct leak_base base;
+	struct pollfd pfd;
+	pid_t pid[64];
+	uint64_t span;
+	double t;
+	char c;
+
+	if (!o.file || !o.len || !o.qd || o.seed < 0 || !bdf)
+		t_fail("unbind needs --file, --len, --async QD, --seed and $DBR_NVME_BDF");
+	if (procs > 64)
+		t_fail("--procs: at most 64 processes");
+	fd = open(o.file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	span = o.span ? o.span : fd_size(fd);
+	if (span < o.len)
+		t_fail("%s is smaller than one request", o.file);
+	leak_snapshot(&base);
+	if (pipe(pipefd))
+		t_fail("pipe: %s", strerror(errno));
+	for (unsigned int i = 0; i < procs; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			t_fail("fork: %s", strerror(errno));
+		if (!pid[i]) {
+			close(pipefd[0]);
+			unbind_child(fd, span, pipefd[1], i);
+		}
+	}
+	close(pipefd[1]);
+	close(fd);	/* the children hold the disk open */
+	pfd = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
+	while (nready < procs) {
+		if (poll(&pfd, 1, 180000) != 1 || read(pipefd[0], &c, 1) != 1) {
+			for (unsigned int i = 0; i < procs; i++)
+				kill(pid[i], SIGKILL);
+			t_fail("only %u of %u processes got their requests going",
+			       nready, procs);
+		}
+		nready++;
+	}
+	usleep(20000);	/* inside the stream of requests */
+	t = now();
+	write_sysfs("/sys/bus/pci/drivers/dmabridge/unbind", bdf);
+	printf("ok: unbound %s under %u x %u token reads in %.2f s\n", bdf,
+	       procs, o.qd, now() - t);
+	for (unsigned int i = 0; i < procs; i++) {
+		while (!waitpid(pid[i], &status, WNOHANG)) {
+			if (now() - t > 120) {
+				kill(pid[i], SIGKILL);
+				t_fail("process %u still running 120 s after the unbind: a hang", i);
+			}
+			usleep(20000);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			printf("FAIL: process %u: status %#x\n", i, status);
+			failed++;
+		}
+	}
+	close(pipefd[0]);
+	if (failed)
+		t_fail("%d process(es) saw a wrong result", failed);
+	/* their buffers are gone with them: count what the exporter saw */
+	for (t = now();; usleep(50000)) {
+		struct leak_base l;
+
+		leak_snapshot(&l);
+		if (l.attaches - base.attaches == l.detaches - base.detaches &&
+		    l.maps - base.maps == l.unmaps - base.unmaps &&
+		    (base.swiotlb < 0 || l.swiotlb <= base.swiotlb))
+			break;
+		if (now() - t > 60)
+			t_fail("60 s after the unbind: %lld attaches / %lld detaches, %lld maps / %lld unmaps, swiotlb %lld (was %lld)",
+			       l.attaches - base.attaches, l.detaches - base.detaches,
+			       l.maps - base.maps, l.unmaps - base.unmaps,
+			       l.swiotlb, base.swiotlb);
+	}
+	printf("ok: every request ended with its bytes or ENODEV/EIO; nothing left attached\n");
+	return T_EXIT_PASS;
+}
+
 /* ---- bench -------------------------------------------------------------- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -1790,7 +2015,9 @@ int main(int argc, char **argv)
 		return cmd_errnos();
 	if (!strcmp(cmd, "kill"))
 		return cmd_kill();
+	if (!strcmp(cmd, "unbind"))
+		return cmd_unbind();
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench();
-	t_fail("usage: token_io mkpattern|io|errnos|kill|bench ... (see token_io.c)");
+	t_fail("usage: token_io mkpattern|io|errnos|kill|unbind|bench ... (see token_io.c)");
 }
