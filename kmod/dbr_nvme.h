@@ -24,7 +24,7 @@
 #include "dbr_token.h"
 
 #define DBR_CTRL_PAGE_SHIFT	12
-#define DBR_CTRL_PAGE_SIZE	(1U << DBR_CTRL_PAGE_SHIFT)
+#define DBR_CTRL_PAGE_SIZE	BIT(DBR_CTRL_PAGE_SHIFT)
 #define DBR_AQ_DEPTH		32
 #define DBR_MAX_SEGS		128	/* scatterlist entries per request */
 #define DBR_MAX_DESC_PAGES	4	/* descriptor list pages per request */
@@ -64,7 +64,7 @@ enum {
  */
 struct dbr_queue {
 	struct dbr_ctrl *ctrl;
-	spinlock_t sq_lock;
+	spinlock_t sq_lock;	/* SQ tail, doorbell and shadow doorbell writes */
 	struct nvme_command *sq_cmds;
 	struct nvme_completion *cqes;
 	dma_addr_t sq_dma;
@@ -82,7 +82,7 @@ struct dbr_queue {
 	u16 cq_head;
 	u8 cq_phase;
 	unsigned long flags;
-	spinlock_t cq_lock;
+	spinlock_t cq_lock;	/* CQ head and phase: interrupt against poll */
 };
 
 /**
@@ -183,8 +183,8 @@ struct dbr_ctrl {
 	unsigned long ready_timeout;	/* jiffies */
 	enum dbr_state state;
 	unsigned long flags;
-	spinlock_t lock;
-	struct mutex shutdown_lock;
+	spinlock_t lock;		/* state transitions (dbr_ctrl_set_state()) */
+	struct mutex shutdown_lock;	/* disable and enable, one at a time */
 	struct work_struct reset_work;
 
 	struct dbr_queue *queues;	/* [0] admin, [1..] I/O */

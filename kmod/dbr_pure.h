@@ -74,6 +74,7 @@ typedef __s64 s64;
 #endif
 
 #ifndef DIV_ROUND_UP
+/* the kernel's definition, which checkpatch --strict notes the same way */
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #endif
 
@@ -91,7 +92,10 @@ static inline u64 div_u64(u64 dividend, u32 divisor)
  */
 typedef u64 dbr_dma_addr_t;
 
-/* BUILD_BUG_ON() that also works at file scope and on the host. */
+/*
+ * BUILD_BUG_ON() that also works at file scope and on the host.
+ * checkpatch --strict reads the C11 keyword _Static_assert as CamelCase.
+ */
 #define DBR_STATIC_ASSERT(expr)	_Static_assert(expr, #expr)
 
 static inline u64 dbr_min_u64(u64 a, u64 b)

@@ -681,7 +681,7 @@ static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
 		 * could be waiting here.
 		 */
 		ret = wait_var_event_interruptible(&att->maps_live,
-					!atomic_read(&att->maps_live));
+						   !atomic_read(&att->maps_live));
 		if (ret)
 			return ret;
 	}

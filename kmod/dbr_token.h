@@ -37,6 +37,7 @@
 #ifndef DBR_TOKEN_H
 #define DBR_TOKEN_H
 
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/dma-direction.h>
 #include <linux/dma-fence.h>
@@ -127,7 +128,7 @@ struct dbr_token {
  */
 struct dbr_token_map {
 	struct dma_fence	fence;
-	spinlock_t		fence_lock;
+	spinlock_t		fence_lock;	/* @fence's lock, as dma_fence_init() wants */
 	struct kref		ref;
 	struct work_struct	unmap_work;
 	struct dbr_token_att	*att;
@@ -192,7 +193,7 @@ static inline void dbr_token_put(struct dbr_token *tok)
 /* ---- mappings ---- */
 
 /* dbr_token_map() flags */
-#define DBR_TOKEN_MAP_NOWAIT	(1U << 0)	/* -EAGAIN instead of sleeping */
+#define DBR_TOKEN_MAP_NOWAIT	BIT(0)		/* -EAGAIN instead of sleeping */
 
 int dbr_token_map(struct dbr_token *tok, struct dbr_token_dev *tdev,
 		  enum dma_data_direction dir, unsigned int flags,
