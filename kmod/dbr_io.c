@@ -805,6 +805,36 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
 }
 
 /*
+ * A READ gives back to the CPU only the blocks a command moved: where the
+ * mapping bounces (swiotlb), syncing a block the device did not write
+ * copies the bounce slot's stale bytes (an earlier request's data) over
+ * the buffer. A short READ at end of file, a hole or a fallback the
+ * filesystem served by CPU leaves the buffer as it was there, or as the
+ * gap filling sets it. One sync per run of covered blocks: a fully
+ * covered chunk, the common case, is one sync of its whole range.
+ */
+static void dbr_io_sync_covered(struct dbr_io_chunk *c)
+{
+	unsigned long nbits = c->len >> c->lbs_shift, start, end;
+	struct dbr_seg_iter sub;
+
+	start = find_first_bit(c->covered, nbits);
+	while (start < nbits) {
+		end = find_next_zero_bit(c->covered, nbits, start);
+		if (!start && end == nbits) {
+			dbr_token_sync_for_cpu(c->map, &c->range,
+					       DMA_FROM_DEVICE);
+			return;
+		}
+		if (!dbr_seg_iter_sub(&sub, &c->range,
+				      (u64)start << c->lbs_shift,
+				      (u64)(end - start) << c->lbs_shift))
+			dbr_token_sync_for_cpu(c->map, &sub, DMA_FROM_DEVICE);
+		start = find_next_bit(c->covered, nbits, end);
+	}
+}
+
+/*
  * The chunk's commands completed (or were never issued): give the range back
  * to the CPU and drop the mapping reference. Any context, so the async path
  * calls it from the kiocb completion: an invalidated mapping drains, and its
@@ -812,11 +842,12 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
  */
 static void dbr_io_chunk_release(struct dbr_io_req *r)
 {
-	enum dma_data_direction dir = r->is_read ? DMA_FROM_DEVICE :
-						   DMA_TO_DEVICE;
 	struct dbr_io_chunk *c = r->c;
 
-	dbr_token_sync_for_cpu(c->map, &c->range, dir);
+	if (r->is_read)
+		dbr_io_sync_covered(c);
+	else
+		dbr_token_sync_for_cpu(c->map, &c->range, DMA_TO_DEVICE);
 	dbr_token_map_put(c->map);
 	c->map = NULL;
 }

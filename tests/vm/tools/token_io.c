@@ -8,6 +8,7 @@
  *		--req FOFF:TOFF:LEN... [--count N [--reverse-tokens]] [--async QD]
  *		[--zero OFF:LEN... | --data OFF:LEN...] [--base-seed S]
  *		[--expect-errno ok,ENODATA,...] [--check-detach [--close]] [--move]
+ *		[--prime FOFF:TOFF:LEN]
  *	one dma-buf, one token, the requests; then the buffer is verified
  *	word for word (reads), the file read back with O_DIRECT (writes)
  *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...]
@@ -100,6 +101,7 @@ static struct opts {
 	int accept[8];			/* and these errnos */
 	unsigned int naccept;
 	const char *xdev[8], *append_only[8], *maxbytes;
+	struct req prime;		/* --prime: len 0 if none */
 	unsigned int nxdev, nappend_only, procs;
 	double runtime, ramp;
 } o = { .seed = -1, .base_seed = -1, .accept_ok = true };
@@ -224,7 +226,7 @@ static void parse_opts(int argc, char **argv)
 		{ "random", 0, 0, 'a' }, { "span", 1, 0, 'p' },
 		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
 		{ "append-only", 1, 0, 'A' }, { "maxbytes", 1, 0, 'M' },
-		{ "procs", 1, 0, 'P' },
+		{ "procs", 1, 0, 'P' }, { "prime", 1, 0, 'I' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -269,6 +271,10 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'M': o.maxbytes = optarg; break;
 		case 'P': o.procs = parse_size(optarg); break;
+		case 'I':
+			parse_tuple(optarg, v, 3);
+			o.prime = (struct req){ .foff = v[0], .toff = v[1], .len = v[2] };
+			break;
 		case 'l': o.len = parse_size(optarg); break;
 		case 't': o.runtime = atof(optarg); break;
 		case 'T': o.ramp = atof(optarg); break;
@@ -986,12 +992,26 @@ static void expect_str(char *s, size_t n)
  * accepted failure (@loose: maybe moved, maybe not) the file's bytes or the
  * canary.
  */
+/* The target's block size (st_blksize): a short READ may fill its last one. */
+static uint64_t target_blksize = PAGE;
+
+/*
+ * A READ of @r that reported @bytes: those hold the file's bytes. A short
+ * READ (end of file) may also have changed the rest of the block holding
+ * EOF, as an O_DIRECT read(2) does; every byte after that keeps the canary
+ * (issue 16, defect 6: under swiotlb they got stale bounce bytes).
+ */
 static void expect_read(struct expect *e, const struct req *r, uint64_t bytes,
 			bool loose)
 {
+	uint64_t blk = target_blksize;
+	uint64_t any_end = (r->foff + bytes + blk - 1) / blk * blk - r->foff;
+
 	for (uint64_t k = 0; k < r->len; k += 8) {
 		size_t w = (r->toff + k) / 8;
 
+		if (!loose && k >= bytes && k >= any_end)
+			continue;	/* the canary expect_init() put there */
 		e->want[w] = file_word(o.seed, r->foff + k);
 		e->mode[w] = loose ? W_OR_CANARY : k < bytes ? W_EXACT : W_ANY;
 	}
@@ -1036,6 +1056,12 @@ static int cmd_io(void)
 	if (fd < 0)
 		t_fail("open %s: %s", o.file, strerror(errno));
 	fsize = fd_size(fd);
+	{
+		struct stat st;
+
+		if (!fstat(fd, &st) && st.st_blksize > 0)
+			target_blksize = st.st_blksize;
+	}
 
 	/* Canary everywhere; a WRITE's source ranges carry its data. */
 	expect_init(&tok, b.size);
@@ -1065,6 +1091,20 @@ static int cmd_io(void)
 				t_fail("first WRITE pass, request %u: %lld", i,
 				       o.reqs[i].res);
 		buf_load(&b, tok.want, o.seed);
+	}
+	if (o.prime.len && o.is_read) {
+		/*
+		 * --prime: one READ, then the canary again. Where the mapping
+		 * bounces, its bounce slots keep the primed bytes, so a later
+		 * READ that syncs back more than the device wrote (a short
+		 * READ at end of file) puts them where the canary must stay.
+		 */
+		struct dmabridge_io io = make_io(id, fd, &o.prime, 0);
+		long long res = io_sync(ctl, true, &io);
+
+		if (res != (long long)o.prime.len)
+			t_fail("--prime READ: %lld", res);
+		buf_load(&b, tok.want, -1);
 	}
 	if (o.move) {
 		/* map, invalidate through the exporter, and remap on next use */
