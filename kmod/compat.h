@@ -311,4 +311,25 @@ static inline void dbr_compat_rq_batch_tag(struct request *req)
 }
 #endif
 
+/*
+ * Whether a file's data lives on the filesystem's realtime device (xfs),
+ * not on sb->s_bdev. The inode attributes lost their struct's name in
+ * v6.17 (struct fileattr -> struct file_kattr); the flag is the same.
+ */
+#include <linux/fileattr.h>
+#ifdef DBR_PROBED_FILE_KATTR
+#define dbr_compat_fileattr	file_kattr
+#else
+#define dbr_compat_fileattr	fileattr
+#endif
+
+static inline bool dbr_compat_file_realtime(struct file *file)
+{
+	struct dbr_compat_fileattr fa = { };
+
+	if (vfs_fileattr_get(file->f_path.dentry, &fa))
+		return false;
+	return fa.fsx_xflags & FS_XFLAG_REALTIME;
+}
+
 #endif /* DBR_COMPAT_H */

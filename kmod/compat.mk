@@ -25,6 +25,8 @@ ccflags-y += $(call dbr_probe,linux/dma-buf.h,int dma_buf_vmap_unlocked,DBR_PROB
 ccflags-y += $(call dbr_probe,linux/mm.h,void vm_flags_set,DBR_PROBED_VM_FLAGS_SET)
 # <linux/io_uring/cmd.h> with io_uring_sqe_cmd() (v6.7), else ucmd->cmd
 ccflags-y += $(call dbr_probe,linux/io_uring/cmd.h,io_uring_sqe_cmd,DBR_PROBED_IO_URING_CMD_H)
+# inode attributes: struct file_kattr (v6.17), else struct fileattr
+ccflags-y += $(call dbr_probe,linux/fileattr.h,struct file_kattr {,DBR_PROBED_FILE_KATTR)
 
 # $(call dbr_since,major,minor,flag): -Dflag from that release on
 dbr_kver := $(shell echo $$(($(VERSION) * 1000 + $(PATCHLEVEL))) 2>/dev/null)

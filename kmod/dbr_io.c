@@ -463,15 +463,26 @@ static bool dbr_io_fs_served(const struct super_block *sb)
 	return sb->s_magic == EXT4_SUPER_MAGIC || sb->s_magic == XFS_SUPER_MAGIC;
 }
 
+/*
+ * The disk a target's data is on, or NULL if it is not a file or disk
+ * dmabridge serves. s_bdev is where a filesystem keeps its data, except
+ * for an xfs realtime file, whose data lives on the realtime device: a
+ * token request on it would send the placeholder pages to that device's
+ * driver (a WRITE stored zeros there), so it is refused as a file on
+ * another device is.
+ */
 static struct block_device *dbr_io_file_bdev(struct file *file)
 {
 	struct inode *inode = file_inode(file);
 
 	if (S_ISBLK(inode->i_mode))
 		return I_BDEV(file->f_mapping->host);
-	if (S_ISREG(inode->i_mode) && dbr_io_fs_served(inode->i_sb))
-		return inode->i_sb->s_bdev;
-	return NULL;
+	if (!S_ISREG(inode->i_mode) || !dbr_io_fs_served(inode->i_sb))
+		return NULL;
+	if (inode->i_sb->s_magic == XFS_SUPER_MAGIC &&
+	    dbr_compat_file_realtime(file))
+		return NULL;
+	return inode->i_sb->s_bdev;
 }
 
 static int dbr_io_target_get(struct dbr_io_target *t, int fd, bool is_read)

@@ -36,3 +36,7 @@ dbr_vm_test(NAME token-suite-swiotlb CASE token-suite KERNELS 6.12
 # bytes or ENODEV/EIO, nothing leaks. strict: each round maps and unmaps
 # through the IOMMU.
 dbr_vm_test(NAME token-unbind KERNELS 6.1 6.12 IOMMU strict TIMEOUT 600)
+# An xfs realtime file (data section on the dmabridge disk, realtime
+# section on the stock driver's) is refused with EXDEV, untouched (issue
+# 16, defect 4).
+dbr_vm_test(NAME token-realtime KERNELS 6.1 6.12 TIMEOUT 300)
