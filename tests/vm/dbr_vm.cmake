@@ -38,14 +38,18 @@ function(dbr_vm_test)
   endforeach()
 endfunction()
 
-# dbr_rig_test(NAME n SCRIPT path [LABELS ...]): a host-side script that
-# drives tests/vm/run itself (to prove the rig can fail).
+# dbr_rig_test(NAME n SCRIPT path [ARGS ...] [TIMEOUT s] [LABELS ...]): a
+# host-side script that drives tests/vm/run itself (to prove the rig can
+# fail).
 function(dbr_rig_test)
-  cmake_parse_arguments(T "" "NAME;SCRIPT" "LABELS" ${ARGN})
-  add_test(NAME rig/${T_NAME} COMMAND ${T_SCRIPT})
+  cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT" "ARGS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  add_test(NAME rig/${T_NAME} COMMAND ${T_SCRIPT} ${T_ARGS})
   set_tests_properties(rig/${T_NAME} PROPERTIES
     LABELS "vm;rig;${T_LABELS}"
     SKIP_RETURN_CODE 77
-    TIMEOUT 600
+    TIMEOUT ${T_TIMEOUT}
     ENVIRONMENT "DBR_BUILD=${PROJECT_BINARY_DIR};DBR_CACHE=${DBR_CACHE};DBR_TEST_SERIES=${DBR_TEST_SERIES}")
 endfunction()
