@@ -312,6 +312,23 @@ static inline void dbr_compat_rq_batch_tag(struct request *req)
 #endif
 
 /*
+ * Bytes of the swiotlb pool @dev's streaming mappings bounce through, 0 if
+ * none. The DMA API has no call for it; is_swiotlb_force_bounce() reads
+ * the same structure.
+ */
+#include <linux/swiotlb.h>
+static inline u64 dbr_compat_bounce_pool_bytes(struct device *dev)
+{
+#ifdef CONFIG_SWIOTLB
+	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
+
+	return mem ? (u64)mem->nslabs << IO_TLB_SHIFT : 0;
+#else
+	return 0;
+#endif
+}
+
+/*
  * Whether a file's data lives on the filesystem's realtime device (xfs),
  * not on sb->s_bdev. The inode attributes lost their struct's name in
  * v6.17 (struct fileattr -> struct file_kattr); the flag is the same.

@@ -798,7 +798,8 @@ static int dbr_io_chunk_start(struct dbr_io_req *r, bool nowait)
 		/* fence and map failures are counted by dbr_token_map() */
 		r->err_counted = ret != -EAGAIN && ret != -EBADF;
 		return ret == -EAGAIN || ret == -ENOMEM || ret == -EINTR ||
-		       ret == -ERESTARTSYS || ret == -EBADF || ret == -ENODEV ?
+		       ret == -ERESTARTSYS || ret == -EBADF || ret == -ENODEV ||
+		       ret == -ENOBUFS ?
 		       ret : -EOPNOTSUPP;
 	}
 	/*

@@ -7,6 +7,7 @@
 #include <linux/sizes.h>
 
 #include "dbr_nvme.h"
+#include "dbr_token.h"
 
 static int dbr_param_set_uint(const char *val, const struct kernel_param *kp,
 			      unsigned int min, unsigned int max)
@@ -115,6 +116,21 @@ static const struct kernel_param_ops dbr_timeout_ops = {
 	.set = dbr_timeout_set,
 	.get = param_get_uint,
 };
+
+static int dbr_bounce_pct_set(const char *val, const struct kernel_param *kp)
+{
+	return dbr_param_set_uint(val, kp, 0, 50);
+}
+
+static const struct kernel_param_ops dbr_bounce_pct_ops = {
+	.set = dbr_bounce_pct_set,
+	.get = param_get_uint,
+};
+
+unsigned int dbr_token_bounce_pct = 12;
+module_param_cb(token_bounce_pct, &dbr_bounce_pct_ops, &dbr_token_bounce_pct, 0644);
+MODULE_PARM_DESC(token_bounce_pct,
+		 "Share of the swiotlb bounce pool that premapped tokens may hold, percent, 0..50 (beyond it: ENOBUFS)");
 
 unsigned int dbr_admin_timeout = 60;
 module_param_cb(admin_timeout, &dbr_timeout_ops, &dbr_admin_timeout, 0644);

@@ -69,6 +69,8 @@
  * @attach: the dynamic attachment
  * @cur: current mapping or NULL; written under the reservation lock
  * @maps_live: mappings created and not yet unmapped
+ * @bounce_bytes: bounce space held of the tokens' share, 0 if the
+ *	attachment does not bounce (dbr_bounce_reserve())
  * @rcu: frees the structure after a grace period (RCU readers of @tok_node)
  */
 struct dbr_token_att {
@@ -79,6 +81,7 @@ struct dbr_token_att {
 	struct dma_buf_attachment	*attach;
 	struct dbr_token_map __rcu	*cur;
 	atomic_t			maps_live;
+	u64				bounce_bytes;
 	struct rcu_head			rcu;
 };
 
@@ -387,6 +390,44 @@ static struct dbr_token_att *dbr_att_find(struct dbr_token *tok,
 	return NULL;
 }
 
+/*
+ * Bounce space. Where streaming DMA bounces through swiotlb (swiotlb=force,
+ * and every SEV-SNP or TDX guest, where it is forced for all devices), a
+ * token's attachment holds bounce slots for its whole dma-buf as long as
+ * it lives: a dynamic exporter's mapping does, and an exporter that is not
+ * dynamic is mapped by the dma-buf core as soon as it is attached. The
+ * pool is the machine's, so unbounded tokens would leave the disk's
+ * ordinary I/O waiting for slots. Attachments that bounce may together
+ * hold token_bounce_pct percent of the pool; beyond that a request fails
+ * with ENOBUFS before anything is attached, and the library takes its
+ * compat path. One budget for all controllers: the pool is shared.
+ */
+static atomic64_t dbr_bounce_held = ATOMIC64_INIT(0);
+
+static bool dbr_att_bounces(struct device *dev)
+{
+	return is_swiotlb_force_bounce(dev) && !device_iommu_mapped(dev);
+}
+
+static int dbr_bounce_reserve(struct dbr_token_att *att, u64 bytes)
+{
+	u64 cap = div_u64(dbr_compat_bounce_pool_bytes(att->tdev->dma_dev) *
+			  READ_ONCE(dbr_token_bounce_pct), 100);
+
+	if (atomic64_add_return(bytes, &dbr_bounce_held) > cap) {
+		atomic64_sub(bytes, &dbr_bounce_held);
+		return -ENOBUFS;
+	}
+	att->bounce_bytes = bytes;
+	return 0;
+}
+
+static void dbr_bounce_release(struct dbr_token_att *att)
+{
+	atomic64_sub(att->bounce_bytes, &dbr_bounce_held);
+	att->bounce_bytes = 0;
+}
+
 /* Under dbr_token_mutex. */
 static struct dbr_token_att *dbr_att_create(struct dbr_token *tok,
 					    struct dbr_token_dev *tdev)
@@ -401,16 +442,26 @@ static struct dbr_token_att *dbr_att_create(struct dbr_token *tok,
 		return ERR_PTR(-ENOMEM);
 	att->tok = tok;
 	att->tdev = tdev;
+	if (dbr_att_bounces(tdev->dma_dev)) {
+		ret = dbr_bounce_reserve(att, tok->size);
+		if (ret)
+			goto free_att;
+	}
 	att->attach = dma_buf_dynamic_attach(tok->dmabuf, tdev->dma_dev,
 					     &dbr_att_ops, att);
 	if (IS_ERR(att->attach)) {
 		ret = PTR_ERR(att->attach);
-		kfree(att);
-		return ERR_PTR(ret);
+		goto release_bounce;
 	}
 	list_add_tail(&att->dev_node, &tdev->atts);
 	list_add_tail_rcu(&att->tok_node, &tok->atts);
 	return att;
+
+release_bounce:
+	dbr_bounce_release(att);
+free_att:
+	kfree(att);
+	return ERR_PTR(ret);
 }
 
 /*
@@ -429,6 +480,7 @@ static void dbr_att_destroy(struct dbr_token_att *att)
 	list_del(&att->dev_node);
 	list_del_rcu(&att->tok_node);
 	dma_buf_detach(att->tok->dmabuf, att->attach);
+	dbr_bounce_release(att);
 	kfree_rcu(att, rcu);
 }
 

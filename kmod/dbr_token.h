@@ -56,6 +56,9 @@ struct device;
 struct dma_buf;
 struct dbr_token_att;
 
+/* dbr_params.c: share of the swiotlb pool premapped tokens may hold, % */
+extern unsigned int dbr_token_bounce_pct;
+
 /* Tokens one context may hold at a time. */
 #define DBR_CTX_MAX_TOKENS	65536
 

@@ -54,6 +54,7 @@ enum dmab_reason {
 	DMAB_REASON_MODULE_REFUSED,	/* the module refused the request */
 	DMAB_REASON_NO_ODIRECT,		/* compat I/O is buffered: no O_DIRECT */
 	DMAB_REASON_NO_CPU_MAP,		/* exporter refuses a CPU mapping */
+	DMAB_REASON_BOUNCE_SHARE,	/* tokens hold their share of swiotlb */
 	DMAB_REASON__COUNT
 };
 

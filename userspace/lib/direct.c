@@ -69,6 +69,9 @@ bool __dmab_direct_fallback(int err, uint32_t *reason)
 	case -EOPNOTSUPP:
 		*reason = DMAB_REASON_EXPORTER;
 		return true;
+	case -ENOBUFS:		/* for now: the share frees as tokens go */
+		*reason = DMAB_REASON_BOUNCE_SHARE;
+		return true;
 	}
 	return false;
 }

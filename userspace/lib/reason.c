@@ -49,6 +49,9 @@ static const struct {
 	[DMAB_REASON_NO_CPU_MAP] = { "no-cpu-map",
 		"exporter refuses a CPU mapping (page-less device memory): no compat path",
 		EOPNOTSUPP },
+	[DMAB_REASON_BOUNCE_SHARE] = { "bounce-share",
+		"DMA bounces through swiotlb and tokens already hold their share of it (token_bounce_pct)",
+		ENOBUFS },
 };
 
 const char *dmab_strerror(int reason)

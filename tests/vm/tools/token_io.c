@@ -102,9 +102,12 @@ static struct opts {
 	unsigned int naccept;
 	const char *xdev[8], *append_only[8], *maxbytes;
 	struct req prime;		/* --prime: len 0 if none */
+	const char *ordinary;		/* bounce: --ordinary PATH */
+	unsigned int tokens;		/* bounce: --tokens N */
+	int expect_mapped;		/* bounce: --expect-mapped N, -1: any */
 	unsigned int nxdev, nappend_only, procs;
 	double runtime, ramp;
-} o = { .seed = -1, .base_seed = -1, .accept_ok = true };
+} o = { .seed = -1, .base_seed = -1, .accept_ok = true, .expect_mapped = -1 };
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -125,7 +128,7 @@ static const struct { const char *name; int err; } errnames[] = {
 
 static const char *errname(int err)
 {
-	static char buf[16];
+	static char buf[24];
 
 	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
 		if (errnames[i].err == err)
@@ -227,6 +230,8 @@ static void parse_opts(int argc, char **argv)
 		{ "single", 0, 0, '1' }, { "stock", 0, 0, 'k' },
 		{ "append-only", 1, 0, 'A' }, { "maxbytes", 1, 0, 'M' },
 		{ "procs", 1, 0, 'P' }, { "prime", 1, 0, 'I' },
+		{ "tokens", 1, 0, 'N' }, { "expect-mapped", 1, 0, 'E' },
+		{ "ordinary", 1, 0, 'O' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -271,6 +276,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'M': o.maxbytes = optarg; break;
 		case 'P': o.procs = parse_size(optarg); break;
+		case 'N': o.tokens = parse_size(optarg); break;
+		case 'E': o.expect_mapped = parse_size(optarg); break;
+		case 'O': o.ordinary = optarg; break;
 		case 'I':
 			parse_tuple(optarg, v, 3);
 			o.prime = (struct req){ .foff = v[0], .toff = v[1], .len = v[2] };
@@ -1897,6 +1905,126 @@ static int cmd_unbind(void)
 	return T_EXIT_PASS;
 }
 
+/* ---- bounce ------------------------------------------------------------- */
+
+/*
+ * Ordinary I/O beside the tokens: write @bytes to @path through the page
+ * cache, fsync, and read them back. Returns the seconds it took.
+ */
+static double ordinary_write_fsync(const char *path, uint64_t bytes, int seed)
+{
+	const uint64_t step = 1 << 20;
+	uint64_t *blk = xrealloc(NULL, step), *back = xrealloc(NULL, step);
+	double t = now();
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		t_fail("open %s: %s", path, strerror(errno));
+	for (uint64_t off = 0; off < bytes; off += step) {
+		for (uint64_t k = 0; k < step / 8; k++)
+			blk[k] = dbr_pat(seed, off + k * 8);
+		if (pwrite(fd, blk, step, off) != (ssize_t)step)
+			t_fail("pwrite %s: %s", path, strerror(errno));
+	}
+	if (fsync(fd))
+		t_fail("fsync %s: %s", path, strerror(errno));
+	t = now() - t;
+	close(fd);
+	/* past the page cache: what the disk holds */
+	for (uint64_t off = 0; off < bytes; off += step) {
+		file_read(path, off, step, back);
+		for (uint64_t k = 0; k < step / 8; k++)
+			if (back[k] != dbr_pat(seed, off + k * 8))
+				t_fail("%s: word at %llu wrong after fsync", path,
+				       (unsigned long long)(off + k * 8));
+	}
+	free(blk);
+	free(back);
+	return t;
+}
+
+/*
+ * token_io bounce: --tokens N tokens of --size bytes each, every one mapped
+ * by a 4 KiB READ of --file's first block. Where the mapping bounces, only
+ * --expect-mapped of them may map, the others fail with ENOBUFS; then
+ * ordinary writes of --len bytes with fsync to --ordinary finish within
+ * 60 s, byte-exact, beside the mapped tokens. Destroying a mapped token
+ * lets a refused one map.
+ */
+static int cmd_bounce(void)
+{
+	unsigned int n = o.tokens, mapped = 0, refused = 0, first_refused = 0;
+	const char *ordinary = o.ordinary;
+	struct buf *b;
+	uint32_t *id;
+	double t;
+	int ctl, fd;
+
+	if (!o.file || !o.size || !n || !ordinary || !o.len)
+		t_fail("bounce needs --file, --size, --tokens, --ordinary and --len");
+	fd = open(o.file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	b = xrealloc(NULL, n * sizeof(*b));
+	id = xrealloc(NULL, n * sizeof(*id));
+	ctl = ctl_open();
+	for (unsigned int i = 0; i < n; i++) {
+		struct req r = { .foff = 0, .toff = 0, .len = 4096 };
+		struct dmabridge_io io;
+		long long res;
+
+		buf_create(&b[i], o.exporter, o.size);
+		id[i] = token_create(ctl, &b[i], DMABRIDGE_TOKEN_READ);
+		io = make_io(id[i], fd, &r, i);
+		res = io_sync(ctl, true, &io);
+		printf("    token %u: %s\n", i, res == 4096 ? "mapped" :
+		       res < 0 ? errname(-res) : "short");
+		if (res == 4096) {
+			mapped++;
+		} else if (res == -ENOBUFS) {
+			if (!refused++)
+				first_refused = i;
+		} else {
+			t_fail("token %u: READ %lld (%s), want 4096 or ENOBUFS", i,
+			       res, res < 0 ? errname(-res) : "short");
+		}
+	}
+	printf("ok: %u tokens of %llu bytes: %u mapped, %u refused with ENOBUFS\n",
+	       n, (unsigned long long)o.size, mapped, refused);
+	if (o.expect_mapped >= 0 && mapped != (unsigned int)o.expect_mapped)
+		t_fail("%u tokens mapped, want %d (--expect-mapped)", mapped,
+		       o.expect_mapped);
+
+	t = ordinary_write_fsync(ordinary, o.len, 23);
+	printf("ok: %llu MiB written with fsync beside the tokens in %.1f s, byte-exact\n",
+	       (unsigned long long)(o.len >> 20), t);
+	if (t > 60)
+		t_fail("ordinary I/O took %.1f s beside the tokens: it waited for bounce space", t);
+
+	if (refused && mapped) {
+		struct req r = { .foff = 0, .toff = 0, .len = 4096 };
+		struct dmabridge_io io;
+		unsigned int victim;
+		long long res;
+
+		/* the first mapped one goes; the first refused one now fits */
+		for (victim = 0; victim < n; victim++)
+			if (victim != first_refused)
+				break;
+		token_destroy(ctl, id[victim]);
+		io = make_io(id[first_refused], fd, &r, 0);
+		res = io_sync(ctl, true, &io);
+		if (res != 4096)
+			t_fail("after a DESTROY, the refused token's READ: %lld", res);
+		printf("ok: a destroyed token's bounce space serves a refused one\n");
+	}
+	close(ctl);
+	for (unsigned int i = 0; i < n; i++)
+		buf_free(&b[i]);
+	close(fd);
+	return T_EXIT_PASS;
+}
+
 /* ---- bench -------------------------------------------------------------- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -2057,7 +2185,9 @@ int main(int argc, char **argv)
 		return cmd_kill();
 	if (!strcmp(cmd, "unbind"))
 		return cmd_unbind();
+	if (!strcmp(cmd, "bounce"))
+		return cmd_bounce();
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench();
-	t_fail("usage: token_io mkpattern|io|errnos|kill|unbind|bench ... (see token_io.c)");
+	t_fail("usage: token_io mkpattern|io|errnos|kill|unbind|bounce|bench ... (see token_io.c)");
 }
