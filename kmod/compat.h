@@ -256,6 +256,28 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
 #endif
 
 /*
+ * Complete a uring_cmd with a result and a second word (big_cqe[0] on a
+ * CQE32 ring): one call with the issue flags from v6.3 (Debian's 6.1 has
+ * it), io_uring_cmd_done32() from v6.18.
+ */
+#if defined(DBR_PROBED_URING_CMD_DONE32)
+#define dbr_compat_uring_cmd_done(ucmd, ret, res2, flags) \
+	io_uring_cmd_done32(ucmd, ret, res2, flags)
+#elif defined(DBR_PROBED_URING_CMD_DONE_NOFLAGS)
+#define dbr_compat_uring_cmd_done(ucmd, ret, res2, flags) \
+	io_uring_cmd_done(ucmd, ret, res2)
+#else
+#define dbr_compat_uring_cmd_done(ucmd, ret, res2, flags) \
+	io_uring_cmd_done(ucmd, ret, res2, flags)
+#endif
+
+/* The Do Not Retry bit of an NVMe status, named NVME_SC_DNR before v6.11. */
+#include <linux/nvme.h>
+#ifndef DBR_PROBED_NVME_STATUS_DNR
+#define NVME_STATUS_DNR		NVME_SC_DNR
+#endif
+
+/*
  * blk_mq_ops.queue_rqs' list. v6.13 (and Debian's 6.12, from the stable
  * series) pass a struct rq_list {head, tail}; v6.1 a bare head of requests
  * chained by rq_next. Drivers work on a struct dbr_rqs either way.

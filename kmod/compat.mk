@@ -25,6 +25,15 @@ ccflags-y += $(call dbr_probe,linux/dma-buf.h,int dma_buf_vmap_unlocked,DBR_PROB
 ccflags-y += $(call dbr_probe,linux/mm.h,void vm_flags_set,DBR_PROBED_VM_FLAGS_SET)
 # <linux/io_uring/cmd.h> with io_uring_sqe_cmd() (v6.7), else ucmd->cmd
 ccflags-y += $(call dbr_probe,linux/io_uring/cmd.h,io_uring_sqe_cmd,DBR_PROBED_IO_URING_CMD_H)
+# NVMe status bits: NVME_STATUS_DNR (v6.11, and Debian's 6.1 from the
+# stable series), else NVME_SC_DNR
+ccflags-y += $(call dbr_probe,linux/nvme.h,NVME_STATUS_DNR,DBR_PROBED_NVME_STATUS_DNR)
+# io_uring_cmd_done(): the second result word moved to
+# io_uring_cmd_done32() (v6.18); before v6.3 (and upstream's 6.1, not
+# Debian's) it took no issue_flags
+ccflags-y += $(call dbr_probe,linux/io_uring/cmd.h,io_uring_cmd_done32,DBR_PROBED_URING_CMD_DONE32)
+dbr_rparen := )
+ccflags-y += $(call dbr_probe,linux/io_uring.h,ssize_t res2$(dbr_rparen);,DBR_PROBED_URING_CMD_DONE_NOFLAGS)
 # inode attributes: struct file_kattr (v6.17), else struct fileattr
 ccflags-y += $(call dbr_probe,linux/fileattr.h,struct file_kattr {,DBR_PROBED_FILE_KATTR)
 

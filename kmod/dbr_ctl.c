@@ -184,7 +184,7 @@ static int dbr_ctl_uring_cmd(struct io_uring_cmd *ucmd,
 		if (ret == -EIOCBQUEUED || ret == -EAGAIN)
 			return ret;
 	}
-	io_uring_cmd_done(ucmd, ret, io.tag, issue_flags);
+	dbr_compat_uring_cmd_done(ucmd, ret, io.tag, issue_flags);
 	return -EIOCBQUEUED;
 }
 

@@ -978,7 +978,7 @@ static void dbr_io_async_end(struct dbr_io_req *r, long res,
 
 	dbr_io_req_release(r, res);
 	/* the tag comes back in big_cqe[0] on IORING_SETUP_CQE32 rings */
-	io_uring_cmd_done(ucmd, res, tag, issue_flags);
+	dbr_compat_uring_cmd_done(ucmd, res, tag, issue_flags);
 }
 
 static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret);
