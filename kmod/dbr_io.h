@@ -100,7 +100,13 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		  bool is_read, struct io_uring_cmd *ucmd,
 		  unsigned int issue_flags);
 
-/* queue_rq side (dbr_map.c) */
+/* chunks and the queue_rq side (dbr_io_chunk.c) */
+struct dbr_io_chunk *dbr_io_chunk_alloc(void);
+void dbr_io_chunk_free(struct dbr_io_chunk *c);
+unsigned int dbr_io_chunk_setup(struct dbr_io_chunk *c,
+				struct dbr_token_map *map, u64 tok_off,
+				u32 len, u32 lbs_shift);
+void dbr_io_chunks_exit(void);
 int dbr_io_rq_map(struct request *req, struct device *dev,
 		  struct dbr_io_pdu *pdu, struct dbr_seg_iter *it);
 void dbr_io_rq_unmap(struct request *req, struct device *dev,
