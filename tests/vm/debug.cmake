@@ -17,3 +17,12 @@ foreach(kind clean kasan lockdep sleep rcu dma leak)
   dbr_rig_test(NAME debug-report/${kind} SCRIPT ${_rig}/debug-report.sh
                ARGS ${kind} TIMEOUT 600)
 endforeach()
+
+# Suite cases on the debug kernel, IOMMU strict: DMA goes through real IOMMU
+# mappings, where DMA-API misuse would corrupt data. token-suite includes
+# token-kill. Measured on 2 cores with other guests running (load ~9):
+# token-suite 37.6 min, nvme-fio 7.4 min, nvme-unbind-load 4.6 min.
+dbr_vm_test(NAME token-suite KERNELS 6.12-debug IOMMU strict
+            RUN_ARGS --p2p-bar 64 TIMEOUT 3600)
+dbr_vm_test(NAME nvme-fio KERNELS 6.12-debug IOMMU strict TIMEOUT 1200)
+dbr_vm_test(NAME nvme-unbind-load KERNELS 6.12-debug IOMMU strict TIMEOUT 900)
