@@ -9,8 +9,9 @@
 
 #define DBR_DRV_NAME	"dmabridge"
 
-int dbr_ctl_init(void);
-void dbr_ctl_exit(void);
+/* dbr_uapi.c: /dev/dmabridge */
+int dbr_uapi_init(void);
+void dbr_uapi_exit(void);
 
 /* dbr_pci.c: the NVMe PCIe driver */
 int dbr_pci_init(void);

@@ -29,6 +29,7 @@
 #include <uapi/linux/dmabridge.h>
 
 #include "compat.h"
+#include "dbr_ctx.h"
 #include "dbr_io.h"
 #include "dbr_token.h"
 

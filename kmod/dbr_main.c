@@ -13,12 +13,12 @@ static int __init dbr_init(void)
 {
 	int ret;
 
-	ret = dbr_ctl_init();
+	ret = dbr_uapi_init();
 	if (ret)
 		return ret;
 	ret = dbr_pci_init();
 	if (ret) {
-		dbr_ctl_exit();
+		dbr_uapi_exit();
 		return ret;
 	}
 	pr_info(DBR_DRV_NAME ": loaded\n");
@@ -28,7 +28,7 @@ static int __init dbr_init(void)
 static void __exit dbr_exit(void)
 {
 	dbr_pci_exit();
-	dbr_ctl_exit();
+	dbr_uapi_exit();
 	dbr_io_exit();
 	pr_info(DBR_DRV_NAME ": unloaded\n");
 }

@@ -6,6 +6,7 @@
  * Objects and who owns them:
  *
  *   struct dbr_ctx        one open file of /dev/dmabridge; owns its tokens
+ *                         (dbr_ctx.h)
  *     struct dbr_token    a dma-buf reference + direction; refcounted (@ref):
  *                         the context holds one, every request holds one
  *       dbr_token_att     one dynamic attachment per controller (private)
@@ -227,22 +228,5 @@ unsigned int dbr_token_sync_for_device(struct dbr_token_map *map,
 unsigned int dbr_token_sync_for_cpu(struct dbr_token_map *map,
 				    const struct dbr_seg_iter *range,
 				    enum dma_data_direction dir);
-
-/* ---- contexts (dbr_ctl.c) ---- */
-
-/**
- * struct dbr_ctx - one open file description of /dev/dmabridge
- * @tokens: id -> struct dbr_token; the xarray holds the context's reference.
- *	An id being created is reserved (reads as no token) until its
- *	creator published it.
- * @lock: serialises the removal of tokens (TOKEN_DESTROY), so that a
- *	removal never takes another creator's reservation
- */
-struct dbr_ctx {
-	struct xarray	tokens;
-	struct mutex	lock;	/* removal of tokens, see above */
-};
-
-struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id);
 
 #endif /* DBR_TOKEN_H */

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Contexts: the tokens of one open file description of /dev/dmabridge.
+ * Closing it (or the process dying) destroys them, after their requests
+ * drained.
+ *
+ * A token's id is reserved first and the token published last, so that
+ * nothing touches a token once another thread may destroy it: a
+ * TOKEN_DESTROY of the (predictable, lowest free) id may free it at once.
+ * A reserved id reads as no token for requests and for removal.
+ */
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "dbr_ctx.h"
+#include "dbr_token.h"
+
+/** dbr_ctx_new() - a context for a new open file of /dev/dmabridge */
+struct dbr_ctx *dbr_ctx_new(void)
+{
+	struct dbr_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return NULL;
+	xa_init_flags(&ctx->tokens, XA_FLAGS_ALLOC1);
+	mutex_init(&ctx->lock);
+	return ctx;
+}
+
+/**
+ * dbr_ctx_free() - the file's last reference went: destroy its tokens
+ * @ctx: context
+ *
+ * No ioctl or io_uring command is running on the file (both hold a file
+ * reference), but requests may still hold tokens: dbr_token_destroy()
+ * waits for them.
+ */
+void dbr_ctx_free(struct dbr_ctx *ctx)
+{
+	struct dbr_token *tok;
+	unsigned long id;
+
+	xa_for_each(&ctx->tokens, id, tok) {
+		if (xa_erase(&ctx->tokens, id) == tok)
+			dbr_token_destroy(tok);
+	}
+	xa_destroy(&ctx->tokens);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+}
+
+/**
+ * dbr_ctx_token_reserve() - reserve the lowest free token id
+ * @ctx: context
+ * @id: the id
+ *
+ * Return: 0, -ENOSPC when the context holds DBR_CTX_MAX_TOKENS, -ENOMEM.
+ */
+int dbr_ctx_token_reserve(struct dbr_ctx *ctx, u32 *id)
+{
+	int ret = xa_alloc(&ctx->tokens, id, NULL,
+			   XA_LIMIT(1, DBR_CTX_MAX_TOKENS), GFP_KERNEL);
+
+	return ret == -EBUSY ? -ENOSPC : ret;
+}
+
+/** dbr_ctx_token_unreserve() - give a reserved, unpublished id back */
+void dbr_ctx_token_unreserve(struct dbr_ctx *ctx, u32 id)
+{
+	xa_release(&ctx->tokens, id);
+}
+
+/**
+ * dbr_ctx_token_publish() - make a reserved id name @tok
+ * @ctx: context
+ * @id: id from dbr_ctx_token_reserve()
+ * @tok: the token; the context takes the caller's reference
+ *
+ * The caller must not touch @tok afterwards: it belongs to the context, and
+ * another thread may destroy it at once.
+ */
+void dbr_ctx_token_publish(struct dbr_ctx *ctx, u32 id, struct dbr_token *tok)
+{
+	/* the slot exists: storing into a reservation allocates nothing */
+	xa_store(&ctx->tokens, id, tok, GFP_KERNEL);
+}
+
+/**
+ * dbr_ctx_token_remove() - destroy a published token
+ * @ctx: context
+ * @id: token id
+ *
+ * Returns once the token's requests completed and it is unmapped and
+ * detached everywhere (dbr_token_destroy()).
+ *
+ * Return: 0, or -ENOENT if @ctx has no published token @id.
+ */
+int dbr_ctx_token_remove(struct dbr_ctx *ctx, u32 id)
+{
+	struct dbr_token *tok = NULL;
+
+	if (!id)
+		return -ENOENT;
+	/*
+	 * xa_erase() of a reserved id would drop a creator's reservation and
+	 * let a second creator take the id: remove published tokens only.
+	 */
+	mutex_lock(&ctx->lock);
+	if (xa_load(&ctx->tokens, id))
+		tok = xa_erase(&ctx->tokens, id);
+	mutex_unlock(&ctx->lock);
+	if (!tok)
+		return -ENOENT;
+	dbr_token_destroy(tok);
+	return 0;
+}
+
+/**
+ * dbr_ctx_token_get() - look a token up for a request
+ * @ctx: context of the file the request came through
+ * @id: token id
+ *
+ * Return: the token with a reference for the caller (dbr_token_put()), or
+ * NULL if @ctx has no token @id (any more).
+ */
+struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id)
+{
+	struct dbr_token *tok;
+
+	/*
+	 * No lock: a token is freed an RCU grace period after it left the
+	 * xarray (dbr_token_destroy()), and one whose count already reached
+	 * zero is being torn down, as good as gone.
+	 */
+	rcu_read_lock();
+	tok = xa_load(&ctx->tokens, id);
+	if (tok && !kref_get_unless_zero(&tok->ref))
+		tok = NULL;
+	rcu_read_unlock();
+	return tok;
+}
