@@ -260,16 +260,18 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
  * CQE32 ring): one call with the issue flags from v6.3 (Debian's 6.1 has
  * it), io_uring_cmd_done32() from v6.18.
  */
+static inline void dbr_compat_uring_cmd_done(struct io_uring_cmd *ucmd,
+					     ssize_t ret, u64 res2,
+					     unsigned int issue_flags)
+{
 #if defined(DBR_PROBED_URING_CMD_DONE32)
-#define dbr_compat_uring_cmd_done(ucmd, ret, res2, flags) \
-	io_uring_cmd_done32(ucmd, ret, res2, flags)
+	io_uring_cmd_done32(ucmd, ret, res2, issue_flags);
 #elif defined(DBR_PROBED_URING_CMD_DONE_NOFLAGS)
-#define dbr_compat_uring_cmd_done(ucmd, ret, res2, flags) \
-	io_uring_cmd_done(ucmd, ret, res2)
+	io_uring_cmd_done(ucmd, ret, res2);
 #else
-#define dbr_compat_uring_cmd_done(ucmd, ret, res2, flags) \
-	io_uring_cmd_done(ucmd, ret, res2, flags)
+	io_uring_cmd_done(ucmd, ret, res2, issue_flags);
 #endif
+}
 
 /* The Do Not Retry bit of an NVMe status, named NVME_SC_DNR before v6.11. */
 #include <linux/nvme.h>

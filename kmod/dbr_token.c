@@ -175,7 +175,7 @@ static bool dbr_dma_is_ram(struct device *dev, dma_addr_t dma)
  * Return: 0, -EINVAL for an empty table, -EOPNOTSUPP for a table that mixes
  * system RAM and device memory (we could not tell which runs to sync).
  */
-static int dbr_map_build_runs(struct dbr_token_map *map, struct sg_table *sgt)
+static int dbr_tmap_build_runs(struct dbr_token_map *map, struct sg_table *sgt)
 {
 	unsigned int nr = 0, nr_ram = 0, i;
 	bool need_sync = false;
@@ -226,10 +226,10 @@ static int dbr_map_build_runs(struct dbr_token_map *map, struct sg_table *sgt)
 	return 0;
 }
 
-static void dbr_map_unmap_work(struct work_struct *work);
+static void dbr_tmap_unmap_work(struct work_struct *work);
 
 /* Called with the reservation lock held. */
-static int dbr_map_create(struct dbr_token_att *att, struct dbr_token_map **out)
+static int dbr_tmap_create(struct dbr_token_att *att, struct dbr_token_map **out)
 {
 	struct dbr_token *tok = att->tok;
 	struct dbr_stats *stats = att->tdev->stats;
@@ -244,7 +244,7 @@ static int dbr_map_create(struct dbr_token_att *att, struct dbr_token_map **out)
 	map->dma_dev = att->tdev->dma_dev;
 	map->stats = stats;
 	kref_init(&map->ref);
-	INIT_WORK(&map->unmap_work, dbr_map_unmap_work);
+	INIT_WORK(&map->unmap_work, dbr_tmap_unmap_work);
 	spin_lock_init(&map->fence_lock);
 
 	sgt = dma_buf_map_attachment(att->attach, tok->map_dir);
@@ -253,7 +253,7 @@ static int dbr_map_create(struct dbr_token_att *att, struct dbr_token_map **out)
 		goto err_free;
 	}
 	map->sgt = sgt;
-	ret = dbr_map_build_runs(map, sgt);
+	ret = dbr_tmap_build_runs(map, sgt);
 	if (ret)
 		goto err_unmap;
 
@@ -278,7 +278,7 @@ err_free:
 	return ret;
 }
 
-static void dbr_map_unmap_work(struct work_struct *work)
+static void dbr_tmap_unmap_work(struct work_struct *work)
 {
 	struct dbr_token_map *map = container_of(work, struct dbr_token_map,
 						 unmap_work);
@@ -299,7 +299,7 @@ static void dbr_map_unmap_work(struct work_struct *work)
 }
 
 /* Last reference of an invalidated mapping gone: any context. */
-static void dbr_map_drained(struct kref *ref)
+static void dbr_tmap_drained(struct kref *ref)
 {
 	struct dbr_token_map *map = container_of(ref, struct dbr_token_map, ref);
 
@@ -315,7 +315,7 @@ static void dbr_map_drained(struct kref *ref)
  */
 void dbr_token_map_put(struct dbr_token_map *map)
 {
-	kref_put(&map->ref, dbr_map_drained);
+	kref_put(&map->ref, dbr_tmap_drained);
 }
 
 /*
@@ -355,7 +355,7 @@ static bool dbr_att_invalidate(struct dbr_token_att *att, bool publish)
 	}
 	if (wait)
 		dma_fence_get(&map->fence);
-	kref_put(&map->ref, dbr_map_drained);
+	kref_put(&map->ref, dbr_tmap_drained);
 	if (wait) {
 		dma_fence_wait(&map->fence, false);
 		dma_fence_put(&map->fence);
@@ -738,7 +738,7 @@ static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
 			return ret;
 	}
 	if (!map) {
-		ret = dbr_map_create(att, &map);
+		ret = dbr_tmap_create(att, &map);
 		if (!ret)
 			rcu_assign_pointer(att->cur, map);
 	}
