@@ -1,13 +1,14 @@
 # dbr_vm_test(NAME n CASE script [KERNELS 6.1 6.12] [IOMMU off strict]
-#             [RUN_ARGS ...] [TIMEOUT s] [LABELS ...])
+#             [RUN_ARGS ...] [TIMEOUT s] [LABELS ...] [ENV DBR_TEST_X=v ...])
 # Registers one CTest test per kernel and IOMMU mode, named
 # vm/<n>/<kernel>/<iommu>, that boots the guest with tests/vm/run and runs
 # tests/vm/cases/<script> inside it. Kernels the build has no modules for
-# (not in DBR_TEST_SERIES) are left out.
+# (not in DBR_TEST_SERIES) are left out. ENV: DBR_TEST_* knobs, which
+# tests/vm/run hands to the guest.
 set(DBR_VM_RUN ${PROJECT_SOURCE_DIR}/tests/vm/run)
 
 function(dbr_vm_test)
-  cmake_parse_arguments(T "" "NAME;CASE;TIMEOUT" "KERNELS;IOMMU;RUN_ARGS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;CASE;TIMEOUT" "KERNELS;IOMMU;RUN_ARGS;LABELS;ENV" ${ARGN})
   if(NOT T_KERNELS)
     set(T_KERNELS 6.1 6.12)
   endif()
@@ -33,7 +34,7 @@ function(dbr_vm_test)
         LABELS "vm;${T_LABELS}"
         SKIP_RETURN_CODE 77
         TIMEOUT ${T_TIMEOUT}
-        ENVIRONMENT "DBR_BUILD=${PROJECT_BINARY_DIR};DBR_CACHE=${DBR_CACHE}")
+        ENVIRONMENT "DBR_BUILD=${PROJECT_BINARY_DIR};DBR_CACHE=${DBR_CACHE};${T_ENV}")
     endforeach()
   endforeach()
 endfunction()
