@@ -44,3 +44,15 @@ dbr_vm_test(NAME token-realtime KERNELS 6.1 6.12 TIMEOUT 300)
 # rest get ENOBUFS and ordinary I/O never waits for them (issue 16,
 # defect 7).
 dbr_vm_test(NAME token-bounce KERNELS 6.1 6.12 RUN_ARGS --swiotlb-force TIMEOUT 600)
+# UAPI fuzz (issue 16, the debug lane): at least 100,000 malformed and
+# racing ioctls and uring_cmds per run (tests/vm/tools/uapi_fuzz.c): every
+# result an errno dmabridge(4) documents, writes to scratch files only (a
+# reference file compared byte for byte, fsck clean), nothing left attached,
+# dmabridge unloads. The BAR exporter joins the dma-bufs. On the stock 6.12
+# (100,000 calls in about 35 s under TCG, 70 s from boot to power-off) and
+# on 6.12-debug, whose KASAN, lockdep, DMA-API and kmemleak checks are the
+# point of it and which is several times slower: IOMMU strict there, as the
+# lane's other cases.
+dbr_vm_test(NAME token-fuzz KERNELS 6.12 RUN_ARGS --p2p-bar 64 TIMEOUT 900)
+dbr_vm_test(NAME token-fuzz KERNELS 6.12-debug IOMMU strict
+            RUN_ARGS --p2p-bar 64 TIMEOUT 2400)
