@@ -555,6 +555,8 @@ void dbr_token_dev_exit(struct dbr_token_dev *tdev)
 
 /* ---- tokens ---- */
 
+static void dbr_token_free_work(struct work_struct *work);
+
 /**
  * dbr_token_create() - take a reference to a dma-buf for token requests
  * @dmabuf_fd: dma-buf file descriptor of the caller
@@ -596,7 +598,7 @@ int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out)
 		return -ENOMEM;
 	}
 	kref_init(&tok->ref);
-	init_completion(&tok->idle);
+	INIT_WORK(&tok->free_work, dbr_token_free_work);
 	INIT_LIST_HEAD(&tok->atts);
 	tok->flags = flags;
 	tok->dmabuf = dmabuf;
@@ -618,12 +620,10 @@ int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out)
  * Sleeps until the requests holding @tok completed, then unmaps and detaches
  * it from every controller and drops the dma-buf.
  */
-void dbr_token_destroy(struct dbr_token *tok)
+/* Unmap and detach everywhere, drop the dma-buf: nothing uses @tok now. */
+static void dbr_token_teardown(struct dbr_token *tok)
 {
 	struct dbr_token_att *att, *next;
-
-	dbr_token_put(tok);
-	wait_for_completion(&tok->idle);
 
 	mutex_lock(&dbr_token_mutex);
 	list_for_each_entry_safe(att, next, &tok->atts, tok_node)
@@ -633,6 +633,44 @@ void dbr_token_destroy(struct dbr_token *tok)
 	dma_buf_put(tok->dmabuf);
 	/* dbr_ctx_token_get() may still be looking at it */
 	kfree_rcu(tok, rcu);
+}
+
+static void dbr_token_free_work(struct work_struct *work)
+{
+	dbr_token_teardown(container_of(work, struct dbr_token, free_work));
+}
+
+/*
+ * The last reference went with a request (dbr_token_put()): any context,
+ * and possibly the task that is itself waiting in TOKEN_DESTROY, so the
+ * teardown, which sleeps, goes to the workqueue.
+ */
+void __dbr_token_release(struct kref *ref)
+{
+	struct dbr_token *tok = container_of(ref, struct dbr_token, ref);
+
+	queue_work(dbr_token_wq, &tok->free_work);
+}
+
+static void dbr_token_noop_release(struct kref *ref)
+{
+}
+
+/**
+ * dbr_token_destroy() - drop the context's reference to a token
+ * @tok: a token no longer reachable through its context
+ *
+ * No request can reach @tok any more. Without requests in flight it is
+ * unmapped and detached from every controller before this returns (the
+ * exporter then has no attachment of ours); otherwise that happens when
+ * the last of them completes, on the token workqueue. Waiting for them
+ * here could never end: the task calling TOKEN_DESTROY may be the one
+ * whose task work completes them (its io_uring requests).
+ */
+void dbr_token_destroy(struct dbr_token *tok)
+{
+	if (kref_put(&tok->ref, dbr_token_noop_release))
+		dbr_token_teardown(tok);
 }
 
 /* ---- mapping for a request ---- */

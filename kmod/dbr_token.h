@@ -86,7 +86,8 @@ struct dbr_token_dev {
 /**
  * struct dbr_token - a dma-buf registered with a context
  * @ref: the owning context's reference plus one per request
- * @idle: completed when @ref drops to zero (dbr_token_destroy() waits)
+ * @free_work: tears the token down when a request dropped the last
+ *	reference (dbr_token_put())
  * @flags: DMABRIDGE_TOKEN_* direction flags
  * @map_dir: direction the dma-buf is mapped with (from @flags)
  * @dmabuf: our reference to the dma-buf
@@ -97,7 +98,7 @@ struct dbr_token_dev {
  */
 struct dbr_token {
 	struct kref		ref;
-	struct completion	idle;
+	struct work_struct	free_work;
 	u32			flags;
 	enum dma_data_direction	map_dir;
 	struct dma_buf		*dmabuf;
@@ -183,15 +184,12 @@ static inline void dbr_token_dev_put(struct dbr_token_dev *tdev)
 int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out);
 void dbr_token_destroy(struct dbr_token *tok);
 
-static inline void __dbr_token_idle(struct kref *ref)
-{
-	complete(&container_of(ref, struct dbr_token, ref)->idle);
-}
+void __dbr_token_release(struct kref *ref);
 
 /** dbr_token_put() - drop a request's token reference; any context */
 static inline void dbr_token_put(struct dbr_token *tok)
 {
-	kref_put(&tok->ref, __dbr_token_idle);
+	kref_put(&tok->ref, __dbr_token_release);
 }
 
 /* ---- mappings ---- */

@@ -89,10 +89,13 @@ struct dmabridge_token_create {
  * @flags: in: must be 0.
  * @reserved: must be 0.
  *
- * New requests on @id fail with ENOENT at once. The call returns after the
- * requests already in flight on the token completed and the dma-buf was
- * unmapped and detached from every controller, so when it returns the
- * exporter has no attachment left from this token.
+ * New requests on @id fail with ENOENT at once. Without requests in flight
+ * on the token, the dma-buf is unmapped and detached from every controller
+ * before the call returns (the exporter has no attachment left from this
+ * token); with requests in flight, that happens when the last of them
+ * completes, and the call does not wait for them (the caller may be the
+ * task whose io_uring completes them). Either way the requests keep their
+ * own reference to the dma-buf until they complete.
  */
 struct dmabridge_token_destroy {
 	__u32 id;
