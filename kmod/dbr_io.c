@@ -618,6 +618,15 @@ static void dbr_io_async_end(struct dbr_io_req *r, long res,
 	struct io_uring_cmd *ucmd = r->ucmd;
 	u64 tag = r->io.tag;
 
+	/*
+	 * An interruptible wait (fence, reservation lock) broken by a
+	 * signal, or by the task-work notification itself: a syscall would
+	 * restart, an io_uring completion cannot, and userspace must never
+	 * see the kernel's internal -ERESTART* codes. EINTR: issue again.
+	 */
+	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
+	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
+		res = -EINTR;
 	dbr_io_req_release(r, res);
 	/* the tag comes back in big_cqe[0] on IORING_SETUP_CQE32 rings */
 	dbr_compat_uring_cmd_done(ucmd, res, tag, issue_flags);
