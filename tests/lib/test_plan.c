@@ -13,17 +13,7 @@
 
 #include "internal.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		if (++failures > 20)					\
-			exit(1);					\
-	}								\
-} while (0)
+#include "check.h"
 
 #define FSZ (1U << 16)
 

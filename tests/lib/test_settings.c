@@ -10,16 +10,7 @@
 
 #include "internal.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		failures++;						\
-	}								\
-} while (0)
+#include "check.h"
 
 /* a fake environment: NAME=VALUE strings */
 static const char *fake_env(const char *name, void *arg)
