@@ -44,6 +44,8 @@ endfunction()
 # fail).
 function(dbr_rig_test)
   cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT" "ARGS;LABELS" ${ARGN})
+  # a CMake list in ENVIRONMENT would split into several variables
+  string(REPLACE ";" " " _series "${DBR_TEST_SERIES}")
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
@@ -52,5 +54,5 @@ function(dbr_rig_test)
     LABELS "vm;rig;${T_LABELS}"
     SKIP_RETURN_CODE 77
     TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "DBR_BUILD=${PROJECT_BINARY_DIR};DBR_CACHE=${DBR_CACHE};DBR_TEST_SERIES=${DBR_TEST_SERIES}")
+    ENVIRONMENT "DBR_BUILD=${PROJECT_BINARY_DIR};DBR_CACHE=${DBR_CACHE};DBR_TEST_SERIES=${_series}")
 endfunction()
