@@ -17,6 +17,25 @@ int main(void)
 	struct __dmab_probe p;
 
 	CHECK(DMAB_REASON__COUNT <= DMAB_STATS_REASONS, "stats too small");
+	/* the module's errnos the compat path serves, each with its reason */
+	{
+		static const struct { int err; uint32_t reason; } fb[] = {
+			{ -EXDEV, DMAB_REASON_MODULE_REFUSED },
+			{ -EINVAL, DMAB_REASON_MODULE_REFUSED },
+			{ -ENODATA, DMAB_REASON_CPU_FILLED },
+			{ -EOPNOTSUPP, DMAB_REASON_EXPORTER },
+			{ -ENOBUFS, DMAB_REASON_BOUNCE_SHARE },
+		};
+		uint32_t reason;
+
+		for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); i++) {
+			reason = DMAB_REASON__COUNT;
+			CHECK(__dmab_direct_fallback(fb[i].err, &reason) &&
+			      reason == fb[i].reason, "fallback on errno %d", -fb[i].err);
+		}
+		CHECK(!__dmab_direct_fallback(-EIO, &reason), "EIO is no fallback");
+		CHECK(!__dmab_direct_fallback(-ENOENT, &reason), "ENOENT is no fallback");
+	}
 	CHECK(DMAB_REASON__COUNT <= 32, "result.reasons is a 32-bit mask");
 	for (int r = 0; r < DMAB_REASON__COUNT; r++) {
 		const char *t = dmab_strerror(r), *n = dmab_reason_name(r);
