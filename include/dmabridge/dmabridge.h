@@ -179,6 +179,63 @@ int dmab_read(struct dmab_file *file, struct dmab_buf *buf, uint64_t buf_off,
 int dmab_write(struct dmab_file *file, struct dmab_buf *buf, uint64_t buf_off,
 	       uint64_t file_off, uint64_t len, struct dmab_result *res);
 
+/* ---- asynchronous queue ------------------------------------------------ */
+
+/*
+ * A queue is an io_uring of its own (SQE128/CQE32) with its own bounce
+ * buffers. Requests are planned as dmab_read()/dmab_write() plan them (any
+ * alignment, the compat path for what cannot go direct) and carry a 64-bit
+ * tag of the caller's; signals complete when everything enqueued before
+ * them has. A queue belongs to one thread at a time: a call while another
+ * thread is inside a call on the same queue fails with -EBUSY (only
+ * dmab_queue_signaled() may be called from any thread). docs/library.md.
+ */
+struct dmab_queue;
+
+int dmab_queue_new(struct dmab_ctx *ctx, unsigned int depth,
+		   unsigned int flags, struct dmab_queue **qp);
+int dmab_queue_free(struct dmab_queue *q);
+
+int dmab_queue_read(struct dmab_queue *q, struct dmab_file *file,
+		    struct dmab_buf *buf, uint64_t buf_off, uint64_t file_off,
+		    uint64_t len, uint64_t tag);
+int dmab_queue_write(struct dmab_queue *q, struct dmab_file *file,
+		     struct dmab_buf *buf, uint64_t buf_off, uint64_t file_off,
+		     uint64_t len, uint64_t tag);
+int dmab_queue_signal(struct dmab_queue *q, uint64_t value);
+int dmab_queue_submit(struct dmab_queue *q);
+
+enum dmab_op { DMAB_OP_READ = 0, DMAB_OP_WRITE = 1, DMAB_OP_SIGNAL = 2 };
+
+struct dmab_completion {
+	uint64_t tag;		/* the request's tag; a signal's value */
+	int64_t res;		/* bytes moved, or -errno (-ECANCELED) */
+	uint64_t direct_bytes;	/* of res, by the direct path */
+	uint64_t compat_bytes;	/* of res, by the compat path */
+	uint32_t op;		/* enum dmab_op */
+	uint32_t reason;	/* first reason bytes went compat; NONE: none */
+	uint32_t reasons;	/* 1 << reason for every such reason */
+	uint32_t reserved;
+};
+
+int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
+		    unsigned int max, int timeout_ms);
+int dmab_queue_cancel(struct dmab_queue *q, uint64_t tag);
+int dmab_queue_eventfd(struct dmab_queue *q);
+int dmab_queue_signaled(struct dmab_queue *q, uint64_t *value);
+
+struct dmab_queue_error {
+	int32_t error;		/* -errno of the first failure; 0: none */
+	uint32_t op;		/* enum dmab_op */
+	uint64_t tag;
+	struct dmab_file *file;
+	uint64_t buf_off, file_off, len;	/* the request, as enqueued */
+	uint64_t error_offset;	/* file offset of the piece that failed */
+	uint64_t reserved[2];
+};
+
+int dmab_queue_error(struct dmab_queue *q, struct dmab_queue_error *err);
+
 /* ---- statistics -------------------------------------------------------- */
 
 enum dmab_path { DMAB_PATH_DIRECT = 0, DMAB_PATH_COMPAT = 1 };

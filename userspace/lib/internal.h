@@ -176,6 +176,16 @@ int64_t __dmab_pread_full(int fd, void *dst, uint64_t len, uint64_t off);
 int64_t __dmab_pwrite_full(int fd, const void *src, uint64_t len,
 			   uint64_t off);
 
+/* io.c: shared with the queue (queue.c) */
+int __dmab_check_args(struct dmab_file *f, struct dmab_buf *b, bool is_write,
+		      uint64_t buf_off, uint64_t file_off, uint64_t len);
+uint32_t __dmab_direct_reason(struct dmab_file *f, struct dmab_buf *b,
+			      bool is_write);
+bool __dmab_refused(struct dmab_file *f, struct dmab_buf *b, bool is_write,
+		    int err, uint32_t *reason);
+void __dmab_piece_to_compat(struct __dmab_piece *p, uint32_t reason,
+			    uint32_t calign, bool is_write);
+
 /* reason.c */
 int __dmab_reason_errno(uint32_t reason);
 

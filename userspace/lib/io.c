@@ -69,27 +69,50 @@ static void sticky(_Atomic uint32_t *where, uint32_t reason)
 }
 
 /*
+ * A direct request on @f and @b failed with @err: true if the compat path
+ * can serve it (@reason says why it must), after recording what the
+ * module's refusal says about the file or buffer, for good.
+ */
+bool __dmab_refused(struct dmab_file *f, struct dmab_buf *b, bool is_write,
+		    int err, uint32_t *reason)
+{
+	if (!__dmab_direct_fallback(err, reason))
+		return false;
+	if (err == -EXDEV) {
+		sticky(&f->read_reason, DMAB_REASON_MODULE_REFUSED);
+		sticky(&f->write_reason, DMAB_REASON_MODULE_REFUSED);
+	} else if (err == -EINVAL && is_write) {
+		*reason = DMAB_REASON_WOULD_BUFFER;
+		sticky(&f->write_reason, *reason);
+	} else if (err == -EOPNOTSUPP) {
+		sticky(&b->direct_reason, DMAB_REASON_EXPORTER);
+	}
+	return true;
+}
+
+/* Turn a refused direct piece into a compat piece of the same bytes. */
+void __dmab_piece_to_compat(struct __dmab_piece *p, uint32_t reason,
+			    uint32_t calign, bool is_write)
+{
+	uint64_t a = calign;
+
+	p->path = __DMAB_COMPAT;
+	p->reason = reason;
+	p->span_off = DMAB_ALIGN_DOWN(p->foff, a);
+	p->span_len = DMAB_ALIGN_UP(p->foff + p->len, a) - p->span_off;
+	p->edge = is_write && (p->foff % a || p->len % a);
+}
+
+/*
  * A direct piece failed with @err. Returns true if it moved to the compat
  * path (and is to be issued again), false if @err is the piece's result.
  */
 static bool fall_back(struct call *c, struct job *j, int err)
 {
-	struct dmab_file *f = c->f;
 	uint32_t reason;
-	uint64_t a = f->calign;
 
-	if (!__dmab_direct_fallback(err, &reason))
+	if (!__dmab_refused(c->f, c->b, c->is_write, err, &reason))
 		return false;
-	/* what the module's refusal says about the file or buffer, for good */
-	if (err == -EXDEV) {
-		sticky(&f->read_reason, DMAB_REASON_MODULE_REFUSED);
-		sticky(&f->write_reason, DMAB_REASON_MODULE_REFUSED);
-	} else if (err == -EINVAL && c->is_write) {
-		reason = DMAB_REASON_WOULD_BUFFER;
-		sticky(&f->write_reason, reason);
-	} else if (err == -EOPNOTSUPP) {
-		sticky(&c->b->direct_reason, DMAB_REASON_EXPORTER);
-	}
 	if (c->compat_off) {
 		if (!c->r->reasons)
 			c->r->reason = reason;
@@ -97,11 +120,7 @@ static bool fall_back(struct call *c, struct job *j, int err)
 		return false;
 	}
 	note_reason(c, reason, j->p.len);
-	j->p.path = __DMAB_COMPAT;
-	j->p.reason = reason;
-	j->p.span_off = DMAB_ALIGN_DOWN(j->p.foff, a);
-	j->p.span_len = DMAB_ALIGN_UP(j->p.foff + j->p.len, a) - j->p.span_off;
-	j->p.edge = c->is_write && (j->p.foff % a || j->p.len % a);
+	__dmab_piece_to_compat(&j->p, reason, c->f->calign, c->is_write);
 	return true;
 }
 
@@ -340,7 +359,7 @@ static void account(struct call *c)
 		r->error = -EIO;
 }
 
-static int check_args(struct dmab_file *f, struct dmab_buf *b, bool is_write,
+int __dmab_check_args(struct dmab_file *f, struct dmab_buf *b, bool is_write,
 		      uint64_t buf_off, uint64_t file_off, uint64_t len)
 {
 	if (!f || !b || f->ctx != b->ctx)
@@ -357,12 +376,13 @@ static int check_args(struct dmab_file *f, struct dmab_buf *b, bool is_write,
 }
 
 /* The reason the whole request cannot go direct, or NONE. */
-static uint32_t direct_reason(struct call *c)
+uint32_t __dmab_direct_reason(struct dmab_file *f, struct dmab_buf *b,
+			      bool is_write)
 {
-	uint32_t reason = c->is_write ? c->f->write_reason : c->f->read_reason;
+	uint32_t reason = is_write ? f->write_reason : f->read_reason;
 
 	if (reason == DMAB_REASON_NONE)
-		reason = c->b->direct_reason;
+		reason = b->direct_reason;
 	return reason;
 }
 
@@ -382,7 +402,7 @@ static int rw(struct dmab_file *f, struct dmab_buf *b, uint64_t buf_off,
 	if (!res)
 		c.r = res = &local;
 	*res = (struct dmab_result){ 0 };
-	ret = check_args(f, b, is_write, buf_off, file_off, len);
+	ret = __dmab_check_args(f, b, is_write, buf_off, file_off, len);
 	if (ret) {
 		res->error = ret;	/* not counted: the context may be unknown */
 		return ret;
@@ -393,7 +413,7 @@ static int rw(struct dmab_file *f, struct dmab_buf *b, uint64_t buf_off,
 	chunk = f->ctx->set.chunk_size;
 	boff = b->offset + buf_off;
 
-	reason = direct_reason(&c);
+	reason = __dmab_direct_reason(f, b, is_write);
 	if (reason == DMAB_REASON_NONE && __dmab_buf_token(b, &c.token))
 		reason = b->direct_reason;
 	nseg = __dmab_plan(file_off, boff, len, reason, f->block_size, seg);

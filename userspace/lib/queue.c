@@ -1,0 +1,838 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The asynchronous queue: a request is planned and cut into pieces exactly
+ * as dmab_read()/dmab_write() do (plan.c), the pieces wait in the library
+ * until dmab_queue_submit() (or a full submission queue, or a reap) issues
+ * them on the queue's own io_uring: direct pieces as IORING_OP_URING_CMD on
+ * /dev/dmabridge, compat pieces as O_DIRECT reads/writes through a bounce
+ * slot and a CPU copy under DMA_BUF_IOCTL_SYNC. A piece the module refuses
+ * with a fallback errno is issued again on the compat path. A request
+ * completes when none of its pieces is in the kernel any more; a signal
+ * when every request enqueued before it has completed.
+ *
+ * One thread at a time: every call but dmab_queue_signaled() takes the
+ * queue's busy flag and fails with -EBUSY if another thread holds it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+#define ENTER(q) do {							\
+	if (!(q))							\
+		return -EINVAL;						\
+	if (atomic_flag_test_and_set_explicit(&(q)->busy,		\
+					      memory_order_acquire))	\
+		return -EBUSY;						\
+} while (0)
+#define LEAVE(q, ret) do {						\
+	atomic_flag_clear_explicit(&(q)->busy, memory_order_release);	\
+	return (ret);							\
+} while (0)
+
+/* ---- signals and completion records (pure) -------------------------------- */
+
+void __dmab_q_post(struct dmab_queue *q, const struct dmab_completion *c)
+{
+	/* never full: every record holds one of the depth entries */
+	q->ready[(q->rhead + q->rcount++) % q->depth] = *c;
+}
+
+static void sig_advance(struct dmab_queue *q)
+{
+	while (q->scount && !q->sigs[q->shead].left) {
+		struct dmab_completion c = {
+			.tag = q->sigs[q->shead].value, .op = DMAB_OP_SIGNAL,
+		};
+
+		__dmab_q_post(q, &c);
+		atomic_store_explicit(&q->signaled, c.tag, memory_order_release);
+		q->shead = (q->shead + 1) % q->depth;
+		q->scount--;
+		q->sig_epoch++;
+	}
+}
+
+/* A signal: it waits for the requests of the open epoch. */
+void __dmab_q_sig_push(struct dmab_queue *q, uint64_t value)
+{
+	struct __dmab_qsig *s = &q->sigs[(q->shead + q->scount++) % q->depth];
+
+	s->value = value;
+	s->left = q->open_left;
+	q->open_left = 0;
+	q->nsignals++;
+	q->last_value = value;
+	sig_advance(q);
+}
+
+/* A request of @epoch completed (its record is already posted). */
+void __dmab_q_req_done(struct dmab_queue *q, uint64_t epoch)
+{
+	if (epoch == q->nsignals)
+		q->open_left--;
+	else
+		q->sigs[(q->shead + (epoch - q->sig_epoch)) % q->depth].left--;
+	sig_advance(q);
+}
+
+static void kick(struct dmab_queue *q)
+{
+	uint64_t one = 1;
+
+	if (q->efd >= 0 && q->rcount)
+		(void)!write(q->efd, &one, sizeof(one));
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+static int req_idx(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	return (int)(r - q->reqs);
+}
+
+static void act_add(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	int i = req_idx(q, r);
+
+	r->prev = q->act_tail;
+	r->next = -1;
+	if (q->act_tail >= 0)
+		q->reqs[q->act_tail].next = i;
+	else
+		q->act_head = i;
+	q->act_tail = i;
+}
+
+static void act_del(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	if (r->prev >= 0)
+		q->reqs[r->prev].next = r->next;
+	else
+		q->act_head = r->next;
+	if (r->next >= 0)
+		q->reqs[r->next].prev = r->prev;
+	else
+		q->act_tail = r->prev;
+}
+
+static void note_reason(struct dmab_queue *q, struct __dmab_qreq *r,
+			uint32_t reason, uint64_t len)
+{
+	if (!r->r.reasons)
+		r->r.reason = reason;
+	r->r.reasons |= 1U << reason;
+	__dmab_stats_fallback(&q->ctx->stats, (int)reason, len);
+}
+
+static bool issuable(const struct __dmab_qreq *r, uint32_t i)
+{
+	const struct __dmab_qjob *j = &r->jobs[i];
+
+	return j->state == __DMAB_J_PENDING && !j->p.edge && !r->cancelled &&
+	       i <= r->stop_after;
+}
+
+static bool has_issuable(struct __dmab_qreq *r)
+{
+	for (uint32_t i = r->hint; i < r->njobs; i++)
+		if (issuable(r, i))
+			return true;
+	return false;
+}
+
+static void job_done(struct dmab_queue *q, struct __dmab_qreq *r, uint32_t i,
+		     int64_t res)
+{
+	struct __dmab_qjob *j = &r->jobs[i];
+
+	if (j->state == __DMAB_J_PENDING && !j->p.edge)
+		q->pending--;
+	j->res = res;
+	j->state = __DMAB_J_DONE;
+	if ((res < 0 || (uint64_t)res < j->p.len) && i < r->stop_after)
+		r->stop_after = i;
+}
+
+/* A write's unaligned edges, through the page cache, once the rest is in. */
+static void run_edges(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	for (uint32_t i = 0; i < r->njobs && i <= r->stop_after; i++) {
+		struct __dmab_qjob *j = &r->jobs[i];
+		int64_t res;
+
+		if (j->state != __DMAB_J_PENDING || !j->p.edge)
+			continue;
+		if (!q->edge && !(q->edge = malloc(DMAB_ALIGN_MAX))) {
+			job_done(q, r, i, -ENOMEM);
+			continue;
+		}
+		r->r.compat_requests++;
+		res = __dmab_compat_copy_out(r->b, &j->p, q->edge);
+		if (!res)
+			res = __dmab_pwrite_full(r->f->fd, q->edge, j->p.len,
+						 j->p.foff);
+		job_done(q, r, i, res);
+	}
+}
+
+/* The request is over: post its record and give its slot back. */
+static void finish(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	struct dmab_result *res = &r->r;
+	struct dmab_completion c = { .tag = r->tag,
+				     .op = r->is_write ? DMAB_OP_WRITE : DMAB_OP_READ };
+	bool dropped = false;
+	int64_t error = 0;
+	uint64_t error_off = 0;
+
+	if (r->is_write && !r->cancelled)
+		run_edges(q, r);
+	for (uint32_t i = 0; i < r->njobs; i++)	/* never to be issued now */
+		if (r->jobs[i].state == __DMAB_J_PENDING && !r->jobs[i].p.edge)
+			q->pending--;
+	for (uint32_t i = 0; i < r->njobs; i++) {
+		struct __dmab_qjob *j = &r->jobs[i];
+
+		if (j->state != __DMAB_J_DONE) {
+			dropped = true;
+			break;
+		}
+		if (j->res < 0) {
+			error = j->res;
+			error_off = j->p.foff;
+			break;
+		}
+		res->bytes += (uint64_t)j->res;
+		if (j->p.path == __DMAB_DIRECT)
+			res->direct_bytes += (uint64_t)j->res;
+		else
+			res->compat_bytes += (uint64_t)j->res;
+		if ((uint64_t)j->res < j->p.len)
+			break;
+	}
+	if (r->cancelled && (dropped || error == -ECANCELED))
+		error = -ECANCELED;
+	else if (!error && dropped)
+		error = -EIO;		/* cannot happen: belt and braces */
+	else if (!error && r->is_write && res->bytes != r->len)
+		error = -EIO;
+	res->error = (int32_t)error;
+	res->error_offset = error_off;
+	__dmab_stats_add_result(&q->ctx->stats, r->is_write, res);
+	if (error && error != -ECANCELED) {
+		if (!q->failures++)
+			q->err = (struct dmab_queue_error){
+				.error = (int32_t)error, .op = c.op, .tag = r->tag,
+				.file = r->f, .buf_off = r->buf_off,
+				.file_off = r->file_off, .len = r->len,
+				.error_offset = error_off,
+			};
+	}
+	c.res = error ? error : (int64_t)res->bytes;
+	c.direct_bytes = res->direct_bytes;
+	c.compat_bytes = res->compat_bytes;
+	c.reason = res->reason;
+	c.reasons = res->reasons;
+	__dmab_q_post(q, &c);
+	act_del(q, r);
+	if (r->jobs != r->inl)
+		free(r->jobs);
+	r->jobs = NULL;
+	r->next = q->free_req;
+	q->free_req = req_idx(q, r);
+	__dmab_q_req_done(q, r->epoch);
+}
+
+static void maybe_finish(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	if (!r->inflight && !has_issuable(r))
+		finish(q, r);
+}
+
+/* ---- issuing ---------------------------------------------------------------- */
+
+static int bounce_get(struct dmab_queue *q)
+{
+	int s;
+
+	if (!q->bounce) {
+		uint64_t slot = DMAB_ALIGN_UP(q->ctx->set.chunk_size, DMAB_ALIGN_MAX) +
+				2ULL * DMAB_ALIGN_MAX;
+		uint64_t n = DMAB_Q_BOUNCE_MAX / slot;
+		void *mem;
+
+		n = n < 1 ? 1 : n > DMAB_Q_SLOTS ? DMAB_Q_SLOTS : n;
+		if (posix_memalign(&mem, DMAB_PAGE, slot * n))
+			return -ENOMEM;
+		q->bounce = mem;
+		q->slot_size = slot;
+		q->nslots = (unsigned int)n;
+		q->free_slots = (1U << n) - 1;
+	}
+	if (!q->free_slots)
+		return -EAGAIN;
+	s = __builtin_ctz(q->free_slots);
+	q->free_slots &= ~(1U << s);
+	return s;
+}
+
+static uint8_t *slot_mem(struct dmab_queue *q, int slot)
+{
+	return q->bounce + (uint64_t)slot * q->slot_size;
+}
+
+static void slot_put(struct dmab_queue *q, struct __dmab_qjob *j)
+{
+	if (j->slot >= 0)
+		q->free_slots |= 1U << j->slot;
+	j->slot = -1;
+}
+
+static struct io_uring_sqe *get_sqe(struct dmab_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe) {			/* the SQ is full: submit it */
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	return sqe;
+}
+
+/*
+ * Issue piece @i of @r: 1 issued, 0 it must wait (no bounce slot), or the
+ * piece failed at once (its result is recorded) and -1 is returned.
+ */
+static int issue(struct dmab_queue *q, struct __dmab_qreq *r, uint32_t i)
+{
+	struct __dmab_qjob *j = &r->jobs[i];
+	struct io_uring_sqe *sqe;
+	int slot;
+
+	if (j->p.path == __DMAB_COMPAT) {
+		slot = bounce_get(q);
+		if (slot == -EAGAIN)
+			return 0;
+		if (slot < 0) {
+			job_done(q, r, i, slot);
+			return -1;
+		}
+		j->slot = slot;
+		if (r->is_write) {
+			int ret = __dmab_compat_copy_out(r->b, &j->p,
+							 slot_mem(q, slot));
+
+			if (ret) {
+				slot_put(q, j);
+				job_done(q, r, i, ret);
+				return -1;
+			}
+		}
+	}
+	sqe = get_sqe(q);
+	if (!sqe) {			/* cannot happen: inflight < depth */
+		slot_put(q, j);
+		return 0;
+	}
+	if (j->p.path == __DMAB_DIRECT) {
+		r->r.direct_requests++;
+		__dmab_direct_prep(sqe, r->f, r->token, r->is_write, j->p.boff,
+				   j->p.foff, j->p.len);
+	} else if (r->is_write) {
+		r->r.compat_requests++;
+		io_uring_prep_write(sqe, r->f->cfd, slot_mem(q, j->slot),
+				    (unsigned int)j->p.len, j->p.foff);
+	} else {
+		r->r.compat_requests++;
+		io_uring_prep_read(sqe, r->f->cfd, slot_mem(q, j->slot),
+				   (unsigned int)j->p.span_len, j->p.span_off);
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)req_idx(q, r) << 32 | i);
+	j->state = __DMAB_J_INFLIGHT;
+	q->pending--;
+	q->inflight++;
+	r->inflight++;
+	return 1;
+}
+
+/* Issue what can be issued, in enqueue order, and submit it. */
+static int issue_all(struct dmab_queue *q)
+{
+	int next, ret;
+
+	for (int ri = q->act_head; ri >= 0 && q->inflight < q->depth; ri = next) {
+		struct __dmab_qreq *r = &q->reqs[ri];
+		bool failed = false;
+
+		next = r->next;
+		while (r->hint < r->njobs && r->jobs[r->hint].state != __DMAB_J_PENDING)
+			r->hint++;
+		for (uint32_t i = r->hint; i < r->njobs && q->inflight < q->depth; i++) {
+			if (!issuable(r, i))
+				continue;
+			ret = issue(q, r, i);
+			if (ret < 0)
+				failed = true;
+			if (ret == 0)
+				break;		/* no bounce slot: later */
+		}
+		if (failed)
+			maybe_finish(q, r);
+	}
+	ret = io_uring_submit(&q->ring);
+	return ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR ? ret : 0;
+}
+
+/* ---- completions ------------------------------------------------------------ */
+
+static void complete(struct dmab_queue *q, uint64_t ud, int64_t res)
+{
+	struct __dmab_qreq *r;
+	struct __dmab_qjob *j;
+	uint32_t i = (uint32_t)ud, reason;
+	uint8_t *mem;
+
+	if (ud & DMAB_Q_UD_CANCEL) {
+		q->cancels--;
+		return;
+	}
+	r = &q->reqs[ud >> 32];
+	j = &r->jobs[i];
+	q->inflight--;
+	r->inflight--;
+	if (j->p.path == __DMAB_DIRECT) {
+		if (res < 0 && res != -ECANCELED &&
+		    __dmab_refused(r->f, r->b, r->is_write, (int)res, &reason) &&
+		    q->ctx->set.compat != DMAB_COMPAT_OFF) {
+			note_reason(q, r, reason, j->p.len);
+			__dmab_piece_to_compat(&j->p, reason, r->f->calign,
+					       r->is_write);
+			j->state = __DMAB_J_PENDING;
+			if (!j->p.edge)
+				q->pending++;
+			if (i < r->hint)
+				r->hint = i;
+		} else {
+			if (res < 0 && __dmab_direct_fallback((int)res, &reason)) {
+				if (!r->r.reasons)	/* compat off: say why */
+					r->r.reason = reason;
+				r->r.reasons |= 1U << reason;
+			}
+			job_done(q, r, i, res);
+		}
+		maybe_finish(q, r);
+		return;
+	}
+	mem = slot_mem(q, j->slot);
+	if (r->is_write) {
+		if (res >= 0 && (uint64_t)res < j->p.len) {
+			int64_t more = __dmab_pwrite_full(r->f->cfd, mem + res,
+							  j->p.len - (uint64_t)res,
+							  j->p.foff + (uint64_t)res);
+			res = more < 0 ? more : (int64_t)j->p.len;
+		}
+	} else {
+		if (res > 0 && (uint64_t)res < j->p.span_len) {
+			int64_t more = __dmab_pread_full(r->f->cfd, mem + res,
+							 j->p.span_len - (uint64_t)res,
+							 j->p.span_off + (uint64_t)res);
+			res = more < 0 ? more : res + more;
+		}
+		if (res != -ECANCELED)
+			res = __dmab_compat_copy_in(r->b, &j->p, mem, res);
+	}
+	slot_put(q, j);
+	job_done(q, r, i, res);
+	maybe_finish(q, r);
+}
+
+/* Take every CQE there is; true if there was one. */
+static bool drain_cqes(struct dmab_queue *q)
+{
+	struct io_uring_cqe *cqe;
+	bool any = false;
+
+	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
+		int64_t res = cqe->res;
+
+		io_uring_cqe_seen(&q->ring, cqe);
+		complete(q, ud, res);
+		any = true;
+	}
+	return any;
+}
+
+/* Issue, submit and take completions until nothing more moves. */
+static int progress(struct dmab_queue *q)
+{
+	int ret;
+
+	do {
+		ret = issue_all(q);
+		if (ret)
+			return ret;
+	} while (drain_cqes(q));
+	return 0;
+}
+
+/* ---- the API ---------------------------------------------------------------- */
+
+int dmab_queue_new(struct dmab_ctx *ctx, unsigned int depth,
+		   unsigned int flags, struct dmab_queue **qp)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32,
+	};
+	struct dmab_queue *q;
+	int ret;
+
+	if (!ctx || !qp || flags || depth > DMAB_QUEUE_DEPTH_MAX)
+		return -EINVAL;
+	if (!depth)
+		depth = ctx->set.queue_depth;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	atomic_flag_clear(&q->busy);
+	q->ctx = ctx;
+	q->depth = depth;
+	q->efd = -1;
+	q->act_head = q->act_tail = -1;
+	q->reqs = calloc(depth, sizeof(*q->reqs));
+	q->ready = calloc(depth, sizeof(*q->ready));
+	q->sigs = calloc(depth, sizeof(*q->sigs));
+	if (!q->reqs || !q->ready || !q->sigs) {
+		ret = -ENOMEM;
+		goto free;
+	}
+	for (unsigned int i = 0; i < depth; i++)
+		q->reqs[i].next = i + 1 < depth ? (int)i + 1 : -1;
+	q->free_req = 0;
+	/* CQ = 2 x SQ: room for depth pieces and depth cancels */
+	ret = io_uring_queue_init_params(depth, &q->ring, &p);
+	if (ret)
+		goto free;
+	*qp = q;
+	return 0;
+free:
+	free(q->reqs);
+	free(q->ready);
+	free(q->sigs);
+	free(q);
+	return ret;
+}
+
+static void cancel_req(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	r->cancelled = true;
+	for (uint32_t i = 0; i < r->njobs; i++) {
+		struct __dmab_qjob *j = &r->jobs[i];
+		struct io_uring_sqe *sqe;
+
+		if (j->state != __DMAB_J_INFLIGHT || q->cancels >= q->depth)
+			continue;
+		sqe = get_sqe(q);
+		if (!sqe)
+			continue;
+		io_uring_prep_cancel64(sqe, (uint64_t)req_idx(q, r) << 32 | i, 0);
+		io_uring_sqe_set_data64(sqe, DMAB_Q_UD_CANCEL);
+		q->cancels++;
+	}
+	maybe_finish(q, r);
+}
+
+int dmab_queue_free(struct dmab_queue *q)
+{
+	struct io_uring_cqe *cqe;
+	int next, ret;
+
+	ENTER(q);
+	for (int ri = q->act_head; ri >= 0; ri = next) {
+		next = q->reqs[ri].next;
+		if (!q->reqs[ri].cancelled)
+			cancel_req(q, &q->reqs[ri]);
+	}
+	io_uring_submit(&q->ring);
+	/* the kernel may still write the bounce slots: wait for every piece */
+	while (q->inflight || q->cancels) {
+		drain_cqes(q);
+		if (!q->inflight && !q->cancels)
+			break;
+		ret = io_uring_wait_cqe(&q->ring, &cqe);
+		if (ret && ret != -EINTR && ret != -EAGAIN) {
+			q->bounce = NULL;	/* leaked rather than reused */
+			break;
+		}
+	}
+	io_uring_queue_exit(&q->ring);
+	if (q->efd >= 0)
+		close(q->efd);
+	for (unsigned int i = 0; i < q->depth; i++)
+		if (q->reqs[i].jobs && q->reqs[i].jobs != q->reqs[i].inl)
+			free(q->reqs[i].jobs);
+	free(q->bounce);
+	free(q->edge);
+	free(q->reqs);
+	free(q->ready);
+	free(q->sigs);
+	free(q);
+	return 0;
+}
+
+struct add_ctx {
+	struct __dmab_qreq *r;
+};
+
+static void add_piece(const struct __dmab_piece *p, void *arg)
+{
+	struct __dmab_qreq *r = ((struct add_ctx *)arg)->r;
+
+	r->jobs[r->njobs++] = (struct __dmab_qjob){ .p = *p, .slot = -1 };
+}
+
+static int enqueue(struct dmab_queue *q, struct dmab_file *f,
+		   struct dmab_buf *b, uint64_t buf_off, uint64_t file_off,
+		   uint64_t len, uint64_t tag, bool is_write)
+{
+	struct dmab_result res = { 0 };
+	struct __dmab_seg seg[3];
+	struct __dmab_qreq *r;
+	struct add_ctx ac;
+	uint64_t n = 0, chunk = q->ctx->set.chunk_size;
+	uint32_t reason, token = 0;
+	unsigned int nseg;
+	int ret, next;
+
+	ret = __dmab_check_args(f, b, is_write, buf_off, file_off, len);
+	if (ret)
+		return ret;
+	if (f->ctx != q->ctx)
+		return -EINVAL;
+	if (q->used >= q->depth) {
+		ret = progress(q);
+		if (ret)
+			return ret;
+		if (q->used >= q->depth)
+			return -EAGAIN;	/* reap first */
+	}
+	reason = __dmab_direct_reason(f, b, is_write);
+	if (len && reason == DMAB_REASON_NONE && __dmab_buf_token(b, &token))
+		reason = b->direct_reason;
+	nseg = __dmab_plan(file_off, b->offset + buf_off, len, reason,
+			   f->block_size, seg);
+	for (unsigned int i = 0; i < nseg; i++) {
+		if (seg[i].path == __DMAB_COMPAT &&
+		    q->ctx->set.compat == DMAB_COMPAT_OFF) {
+			/* direct or nothing: refused before anything moves */
+			res.reason = seg[i].reason;
+			res.reasons = 1U << seg[i].reason;
+			res.error = __dmab_reason_errno(seg[i].reason);
+			__dmab_stats_add_result(&q->ctx->stats, is_write, &res);
+			return res.error;
+		}
+		n += __dmab_pieces(&seg[i], is_write, chunk, f->calign, NULL, NULL);
+	}
+	if (n > UINT32_MAX - 1)
+		return -EINVAL;
+	r = &q->reqs[q->free_req];	/* used < depth: there is one */
+	next = r->next;
+	*r = (struct __dmab_qreq){
+		.tag = tag, .f = f, .b = b, .buf_off = buf_off,
+		.file_off = file_off, .len = len, .epoch = q->nsignals,
+		.token = token, .is_write = is_write, .stop_after = UINT32_MAX,
+	};
+	r->jobs = n <= 3 ? r->inl : malloc(n * sizeof(*r->jobs));
+	if (!r->jobs)
+		return -ENOMEM;
+	q->free_req = next;
+	ac.r = r;
+	for (unsigned int i = 0; i < nseg; i++) {
+		if (seg[i].path == __DMAB_COMPAT)
+			note_reason(q, r, seg[i].reason, seg[i].len);
+		__dmab_pieces(&seg[i], is_write, chunk, f->calign, add_piece, &ac);
+	}
+	for (uint32_t i = 0; i < r->njobs; i++)
+		if (!r->jobs[i].p.edge)
+			q->pending++;
+	q->used++;
+	q->open_left++;
+	act_add(q, r);
+	if (!r->njobs) {		/* nothing to move */
+		finish(q, r);
+		kick(q);
+		return 0;
+	}
+	/*
+	 * The submission queue is full: submit it. The request is in either
+	 * way; a ring error shows at the next submit or reap.
+	 */
+	if (q->pending >= q->depth - q->inflight)
+		(void)issue_all(q);
+	return 0;
+}
+
+int dmab_queue_read(struct dmab_queue *q, struct dmab_file *file,
+		    struct dmab_buf *buf, uint64_t buf_off, uint64_t file_off,
+		    uint64_t len, uint64_t tag)
+{
+	ENTER(q);
+	LEAVE(q, enqueue(q, file, buf, buf_off, file_off, len, tag, false));
+}
+
+int dmab_queue_write(struct dmab_queue *q, struct dmab_file *file,
+		     struct dmab_buf *buf, uint64_t buf_off, uint64_t file_off,
+		     uint64_t len, uint64_t tag)
+{
+	ENTER(q);
+	LEAVE(q, enqueue(q, file, buf, buf_off, file_off, len, tag, true));
+}
+
+int dmab_queue_signal(struct dmab_queue *q, uint64_t value)
+{
+	int ret;
+
+	ENTER(q);
+	if (value <= q->last_value)
+		LEAVE(q, -EINVAL);	/* a timeline only goes forward */
+	if (q->used >= q->depth) {
+		ret = progress(q);
+		if (ret)
+			LEAVE(q, ret);
+		if (q->used >= q->depth)
+			LEAVE(q, -EAGAIN);
+	}
+	q->used++;
+	__dmab_q_sig_push(q, value);
+	kick(q);
+	LEAVE(q, 0);
+}
+
+int dmab_queue_submit(struct dmab_queue *q)
+{
+	ENTER(q);
+	LEAVE(q, progress(q));
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
+		    unsigned int max, int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	struct io_uring_cqe *cqe;
+	unsigned int n;
+	uint64_t cnt;
+	int ret;
+
+	ENTER(q);
+	if (!comps || !max || timeout_ms < -1)
+		LEAVE(q, -EINVAL);
+	if (q->efd >= 0)
+		(void)!read(q->efd, &cnt, sizeof(cnt));	/* rearmed below */
+	for (;;) {
+		ret = progress(q);
+		if (ret)
+			LEAVE(q, ret);
+		if (q->rcount || q->act_head < 0 || !timeout_ms)
+			break;
+		if (timeout_ms < 0) {
+			ret = io_uring_wait_cqe(&q->ring, &cqe);
+		} else {
+			int64_t left = deadline - now_ms();
+			struct __kernel_timespec ts;
+
+			if (left <= 0)
+				break;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			ret = io_uring_wait_cqe_timeout(&q->ring, &cqe, &ts);
+		}
+		if (ret == -ETIME)
+			break;
+		if (ret && ret != -EINTR && ret != -EAGAIN)
+			LEAVE(q, ret);
+	}
+	n = q->rcount < max ? q->rcount : max;
+	for (unsigned int i = 0; i < n; i++)
+		comps[i] = q->ready[(q->rhead + i) % q->depth];
+	q->rhead = (q->rhead + n) % q->depth;
+	q->rcount -= n;
+	q->used -= n;
+	kick(q);		/* records left: the eventfd stays readable */
+	LEAVE(q, (int)n);
+}
+
+int dmab_queue_cancel(struct dmab_queue *q, uint64_t tag)
+{
+	int next, n = 0;
+
+	ENTER(q);
+	for (int ri = q->act_head; ri >= 0; ri = next) {
+		struct __dmab_qreq *r = &q->reqs[ri];
+
+		next = r->next;
+		if (r->tag != tag || r->cancelled)
+			continue;
+		cancel_req(q, r);
+		n++;
+	}
+	if (!n)
+		LEAVE(q, -ENOENT);
+	io_uring_submit(&q->ring);
+	kick(q);
+	LEAVE(q, n);
+}
+
+int dmab_queue_eventfd(struct dmab_queue *q)
+{
+	int fd, ret;
+
+	ENTER(q);
+	if (q->efd < 0) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0)
+			LEAVE(q, -errno);
+		ret = io_uring_register_eventfd(&q->ring, fd);
+		if (ret) {
+			close(fd);
+			LEAVE(q, ret);
+		}
+		q->efd = fd;
+		kick(q);
+	}
+	LEAVE(q, q->efd);
+}
+
+int dmab_queue_signaled(struct dmab_queue *q, uint64_t *value)
+{
+	if (!q || !value)
+		return -EINVAL;
+	*value = atomic_load_explicit(&q->signaled, memory_order_acquire);
+	return 0;
+}
+
+int dmab_queue_error(struct dmab_queue *q, struct dmab_queue_error *err)
+{
+	uint32_t n;
+
+	ENTER(q);
+	if (!err)
+		LEAVE(q, -EINVAL);
+	*err = q->err;
+	n = q->failures;
+	q->err = (struct dmab_queue_error){ 0 };
+	q->failures = 0;
+	LEAVE(q, (int)(n > INT32_MAX ? INT32_MAX : n));
+}
