@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The asynchronous queue's parts that need no device: signals complete in
+ * order and only after every request enqueued before them (the bookkeeping
+ * driven directly), the busy flag turns a second thread away with EBUSY,
+ * and the public calls' errnos on a queue with nothing but signals in it
+ * (a real io_uring; skipped where the host has none).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "queue.h"
+
+/* A queue with only the bookkeeping: no ring. */
+static struct dmab_queue *fake(unsigned int depth)
+{
+	static struct dmab_completion ready[64];
+	static struct __dmab_qsig sigs[64];
+	static struct dmab_queue q;
+
+	memset(&q, 0, sizeof(q));
+	memset(ready, 0, sizeof(ready));
+	q.depth = depth;
+	q.ready = ready;
+	q.sigs = sigs;
+	return &q;
+}
+
+static unsigned int pop(struct dmab_queue *q, struct dmab_completion *c)
+{
+	unsigned int n = q->rcount;
+
+	for (unsigned int i = 0; i < n; i++)
+		c[i] = q->ready[(q->rhead + i) % q->depth];
+	q->rhead = (q->rhead + n) % q->depth;
+	q->rcount = 0;
+	return n;
+}
+
+/* A request of the open epoch, as enqueue() counts it. */
+static uint64_t req(struct dmab_queue *q)
+{
+	q->open_left++;
+	return q->nsignals;
+}
+
+static void done(struct dmab_queue *q, uint64_t epoch, uint64_t tag)
+{
+	struct dmab_completion c = { .tag = tag, .op = DMAB_OP_READ };
+
+	__dmab_q_post(q, &c);
+	__dmab_q_req_done(q, epoch);
+}
+
+static void test_signals(void)
+{
+	struct dmab_completion c[64];
+	struct dmab_queue *q = fake(16);
+	uint64_t a, b, d, e;
+	unsigned int n;
+
+	/* nothing before it: a signal completes at once */
+	__dmab_q_sig_push(q, 5);
+	n = pop(q, c);
+	CHECK(n == 1 && c[0].op == DMAB_OP_SIGNAL && c[0].tag == 5, "n %u", n);
+	CHECK(q->signaled == 5, "signaled %llu", (unsigned long long)q->signaled);
+
+	/* A B | S10 | D | S20 E: complete D, B, E, A in that order */
+	a = req(q);
+	b = req(q);
+	__dmab_q_sig_push(q, 10);
+	d = req(q);
+	__dmab_q_sig_push(q, 20);
+	e = req(q);
+	CHECK(pop(q, c) == 0, "signals completed early");
+	done(q, d, 4);
+	n = pop(q, c);
+	CHECK(n == 1 && c[0].tag == 4, "after D: n %u", n);
+	CHECK(q->signaled == 5, "a signal completed before its requests");
+	done(q, b, 2);
+	done(q, e, 5);
+	n = pop(q, c);
+	CHECK(n == 2 && c[0].tag == 2 && c[1].tag == 5, "after B, E: n %u", n);
+	CHECK(q->signaled == 5, "S10 completed before A");
+	done(q, a, 1);
+	n = pop(q, c);
+	/* A, then S10, then S20 (its only request, D, was already done) */
+	CHECK(n == 3 && c[0].tag == 1 && c[1].op == DMAB_OP_SIGNAL &&
+	      c[1].tag == 10 && c[2].op == DMAB_OP_SIGNAL && c[2].tag == 20,
+	      "after A: n %u, %llu %llu", n, (unsigned long long)c[1].tag,
+	      (unsigned long long)c[2].tag);
+	CHECK(q->signaled == 20 && q->scount == 0 && q->open_left == 0,
+	      "signaled %llu, %u signals left", (unsigned long long)q->signaled,
+	      q->scount);
+
+	/* the FIFOs wrap around */
+	for (unsigned int round = 0; round < 40; round++) {
+		uint64_t x = req(q);
+
+		__dmab_q_sig_push(q, 100 + round);
+		CHECK(pop(q, c) == 0, "round %u: signal before its request", round);
+		done(q, x, round);
+		n = pop(q, c);
+		CHECK(n == 2 && c[1].tag == 100 + round, "round %u: n %u", round, n);
+	}
+}
+
+static void test_busy(void)
+{
+	struct dmab_completion c;
+	struct dmab_queue_error err;
+	struct dmab_queue *q = fake(4);
+	uint64_t v;
+
+	atomic_flag_test_and_set(&q->busy);	/* another thread is inside */
+	CHECK(dmab_queue_submit(q) == -EBUSY, "submit");
+	CHECK(dmab_queue_signal(q, 1) == -EBUSY, "signal");
+	CHECK(dmab_queue_reap(q, &c, 1, 0) == -EBUSY, "reap");
+	CHECK(dmab_queue_cancel(q, 1) == -EBUSY, "cancel");
+	CHECK(dmab_queue_eventfd(q) == -EBUSY, "eventfd");
+	CHECK(dmab_queue_error(q, &err) == -EBUSY, "error");
+	CHECK(dmab_queue_read(q, NULL, NULL, 0, 0, 1, 0) == -EBUSY, "read");
+	CHECK(dmab_queue_write(q, NULL, NULL, 0, 0, 1, 0) == -EBUSY, "write");
+	CHECK(dmab_queue_free(q) == -EBUSY, "free");
+	/* the one call meant for other threads */
+	CHECK(dmab_queue_signaled(q, &v) == 0, "signaled");
+	atomic_flag_clear(&q->busy);
+}
+
+static void test_api(void)
+{
+	struct dmab_ctx_opts opts = { .size = sizeof(opts),
+				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
+				      .ctl_path = "/nonexistent/dmabridge" };
+	struct dmab_completion c[8];
+	struct dmab_queue_error err;
+	struct dmab_queue *q;
+	struct dmab_ctx *ctx;
+	struct pollfd pfd;
+	uint64_t v = 1, cnt;
+	int ret, efd;
+
+	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
+	CHECK(dmab_queue_new(NULL, 4, 0, &q) == -EINVAL, "no ctx");
+	CHECK(dmab_queue_new(ctx, 4, 1, &q) == -EINVAL, "flags");
+	CHECK(dmab_queue_new(ctx, DMAB_QUEUE_DEPTH_MAX + 1, 0, &q) == -EINVAL, "depth");
+	CHECK(dmab_queue_new(ctx, 4, 0, NULL) == -EINVAL, "no qp");
+	ret = dmab_queue_new(ctx, 4, 0, &q);
+	if (ret == -ENOSYS || ret == -EPERM) {
+		printf("skip: no io_uring on this host (%s)\n", strerror(-ret));
+		dmab_ctx_free(ctx);
+		return;
+	}
+	CHECK(ret == 0, "queue_new: %s", strerror(-ret));
+	if (ret)
+		return;
+	CHECK(dmab_queue_free(NULL) == -EINVAL, "free NULL");
+	CHECK(dmab_queue_signaled(q, &v) == 0 && v == 0, "nothing signaled: %llu",
+	      (unsigned long long)v);
+	CHECK(dmab_queue_signaled(q, NULL) == -EINVAL, "signaled NULL");
+	CHECK(dmab_queue_reap(q, c, 8, -1) == 0, "reap of nothing waits");
+	CHECK(dmab_queue_reap(q, NULL, 8, 0) == -EINVAL, "reap NULL");
+	CHECK(dmab_queue_reap(q, c, 0, 0) == -EINVAL, "reap max 0");
+	CHECK(dmab_queue_reap(q, c, 8, -2) == -EINVAL, "reap timeout -2");
+	CHECK(dmab_queue_cancel(q, 7) == -ENOENT, "cancel of nothing");
+	CHECK(dmab_queue_read(q, NULL, NULL, 0, 0, 1, 0) == -EINVAL, "read NULL");
+	CHECK(dmab_queue_error(q, NULL) == -EINVAL, "error NULL");
+	CHECK(dmab_queue_error(q, &err) == 0 && err.error == 0, "no error");
+	CHECK(dmab_queue_submit(q) == 0, "submit of nothing");
+	efd = dmab_queue_eventfd(q);
+	CHECK(efd >= 0, "eventfd: %s", strerror(-efd));
+	CHECK(dmab_queue_eventfd(q) == efd, "a second eventfd");
+	pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 0) == 0, "eventfd readable with nothing done");
+	CHECK(dmab_queue_signal(q, 0) == -EINVAL, "signal 0");
+	CHECK(dmab_queue_signal(q, 3) == 0, "signal 3");
+	CHECK(dmab_queue_signal(q, 3) == -EINVAL, "signal 3 again");
+	CHECK(dmab_queue_signal(q, 2) == -EINVAL, "signal backwards");
+	CHECK(poll(&pfd, 1, 0) == 1, "eventfd not readable after a signal");
+	for (uint64_t s = 4; s < 7; s++)
+		CHECK(dmab_queue_signal(q, s) == 0, "signal %llu", (unsigned long long)s);
+	CHECK(dmab_queue_signal(q, 9) == -EAGAIN, "a full queue");
+	CHECK(dmab_queue_signaled(q, &v) == 0 && v == 6, "signaled %llu",
+	      (unsigned long long)v);
+	ret = dmab_queue_reap(q, c, 2, 1000);
+	CHECK(ret == 2 && c[0].tag == 3 && c[1].tag == 4 &&
+	      c[0].op == DMAB_OP_SIGNAL, "reap 2: %d", ret);
+	CHECK(poll(&pfd, 1, 0) == 1, "eventfd not readable with records left");
+	ret = dmab_queue_reap(q, c, 8, 0);
+	CHECK(ret == 2 && c[0].tag == 5 && c[1].tag == 6, "reap the rest: %d", ret);
+	CHECK(poll(&pfd, 1, 0) == 0 || (read(efd, &cnt, 8) == 8 && poll(&pfd, 1, 0) == 0),
+	      "eventfd readable with nothing left");
+	CHECK(dmab_queue_signal(q, 9) == 0, "room again");
+	CHECK(dmab_queue_free(q) == 0, "free");
+	dmab_ctx_free(ctx);
+}
+
+int main(void)
+{
+	test_signals();
+	test_busy();
+	test_api();
+	if (failures)
+		return 1;
+	printf("ok: queue bookkeeping, busy flag, errnos without a device\n");
+	return 0;
+}
