@@ -19,9 +19,19 @@ lib_teardown() {
 	token_teardown_all
 }
 
-# lio ARGS...: lib_io; a skip (77: exporter absent) is reported, not failed
+# lio ARGS...: lib_io; a skip (77: exporter absent) is reported, not failed.
+# Under swiotlb=force, "-e auto" means vgem: lib_io checks a buffer through
+# DMA_BUF_IOCTL_SYNC, and udmabuf's sync on 6.12 copies a stale private
+# bounce copy over its pages there (docs/library.md), which would blame the
+# library for the exporter. vgem's CPU access is trustworthy under swiotlb.
 lio() {
-	local rc=0
+	local rc=0 a=("$@") i
+	if [ "${DBR_SWIOTLB_FORCE:-0}" = 1 ]; then
+		for ((i = 1; i < ${#a[@]}; i++)); do
+			[ "${a[i - 1]}" = -e ] && [ "${a[i]}" = auto ] && a[i]=vgem
+		done
+		set -- "${a[@]}"
+	fi
 	echo "+ lib_io $*"
 	"$LIO" "$@" || rc=$?
 	case $rc in
