@@ -12,9 +12,15 @@
  *	implies: NAME is the file's expected reason (dmab_reason_name(),
  *	"direct" for the direct path). --blk: PATH is a block device (no end
  *	of file shapes). Ends by checking the context's statistics.
- *   lib_io hole -e EXP --file PATH --reason NAME
+ *   lib_io hole -e EXP --file PATH --reason NAME [--async]
  *	a sparse file: the holes read as zeros, the data as data, and the
- *	result names NAME among its reasons
+ *	result names NAME among its reasons; --async: through the queue
+ *   lib_io async -e EXP --file PATH --reason NAME [--size N] [--blk]
+ *	the asynchronous queue: the rw shapes as reads and writes in flight
+ *	together (tags, byte-exact data, direct/compat splits), signals in
+ *	order and after their requests' bytes, cancel, the eventfd, the error
+ *	record, the queue's errnos (EBUSY from a second thread) and the
+ *	context's statistics
  *   lib_io errnos [-e EXP] --file PATH [--tmpfile PATH] [--no-dmabuf]
  *	every bad input gets its documented errno and moves nothing;
  *	--tmpfile: a file off the dmabridge disk, for DMABRIDGE_COMPAT=off
@@ -27,13 +33,19 @@
 #include <drm_mode.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <linux/dma-buf.h>
 #include <linux/udmabuf.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dmabridge/dmabridge.h>
@@ -46,7 +58,7 @@
 static struct {
 	const char *exp, *file, *reason, *tmpfile;
 	uint64_t size;
-	bool blk, no_dmabuf;
+	bool blk, no_dmabuf, async;
 } o = { .exp = "auto", .size = 8 * MIB + 1234 };
 
 /* ---- patterns: byte b of data set s at offset x ---------------------------- */
@@ -559,7 +571,23 @@ static int cmd_hole(void)
 	dbuf_sync(&d, DMA_BUF_SYNC_START);
 	memset(d.cpu, 0xa5, fsize);
 	dbuf_sync(&d, DMA_BUF_SYNC_END);
-	CHECK(dmab_read(f, b, 0, 0, fsize, &r));
+	if (o.async) {		/* the same through the queue */
+		struct dmab_completion c;
+		struct dmab_queue *q;
+
+		CHECK(dmab_queue_new(ctx, 0, 0, &q));
+		CHECK(dmab_queue_read(q, f, b, 0, 0, fsize, 42));
+		if (dmab_queue_reap(q, &c, 1, 60000) != 1 || c.tag != 42 || c.res < 0)
+			t_fail("async hole read: tag %llu res %lld", (unsigned long long)c.tag,
+			       (long long)c.res);
+		r = (struct dmab_result){ .bytes = (uint64_t)c.res,
+					  .direct_bytes = c.direct_bytes,
+					  .compat_bytes = c.compat_bytes,
+					  .reason = c.reason, .reasons = c.reasons };
+		CHECK(dmab_queue_free(q));
+	} else {
+		CHECK(dmab_read(f, b, 0, 0, fsize, &r));
+	}
 	if (r.bytes != fsize)
 		t_fail("hole read: %llu bytes, want %llu", (unsigned long long)r.bytes,
 		       (unsigned long long)fsize);
@@ -572,7 +600,8 @@ static int cmd_hole(void)
 	if (reason == DMAB_REASON_NONE ? r.reasons != 0 : !(r.reasons & (1U << reason)))
 		t_fail("hole read: reasons %#x (first %s), want %s", r.reasons,
 		       dmab_reason_name((int)r.reason), o.reason);
-	printf("ok: hole %s on %s: %llu direct, %llu compat, reason %s\n", o.exp,
+	printf("ok: hole%s %s on %s: %llu direct, %llu compat, reason %s\n",
+	       o.async ? " (async)" : "", o.exp,
 	       o.file, (unsigned long long)r.direct_bytes,
 	       (unsigned long long)r.compat_bytes, dmab_reason_name((int)r.reason));
 	CHECK(dmab_buf_unregister(b));
@@ -582,6 +611,626 @@ static int cmd_hole(void)
 	close(fd);
 	free(data);
 	free(want);
+	return 0;
+}
+
+/* ---- async ------------------------------------------------------------------- */
+
+/*
+ * The asynchronous queue: the rw shapes as requests in flight together,
+ * tags, signals, cancel, the eventfd, the error record and the queue's
+ * errnos. Every byte of the buffer and of the file is checked.
+ */
+
+struct areq {
+	struct shape s;
+	uint64_t tag, expect;
+	bool seen;
+};
+
+/* Reap until @n records arrived (a signal counts); fail after 60 s. */
+static unsigned int reap_n(struct dmab_queue *q, struct dmab_completion *c,
+			   unsigned int n)
+{
+	unsigned int got = 0;
+	time_t t0 = time(NULL);
+	int ret;
+
+	while (got < n) {
+		ret = dmab_queue_reap(q, c + got, n - got, 1000);
+		if (ret < 0)
+			t_fail("dmab_queue_reap: %s", strerror(-ret));
+		got += (unsigned int)ret;
+		if (time(NULL) - t0 > 60)
+			t_fail("reap: %u of %u records after 60 s", got, n);
+	}
+	return got;
+}
+
+static struct areq *find_tag(struct areq *a, unsigned int n, uint64_t tag)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (a[i].tag == tag) {
+			if (a[i].seen)
+				t_fail("tag %llu completed twice", (unsigned long long)tag);
+			a[i].seen = true;
+			return &a[i];
+		}
+	t_fail("a completion with tag %llu that was never enqueued", (unsigned long long)tag);
+}
+
+/* Enqueue, reaping into @c (counted in *@got) while the queue is full. */
+static void enqueue(struct dmab_queue *q, bool wr, struct dmab_file *f,
+		    struct dmab_buf *b, const struct areq *a,
+		    struct dmab_completion *c, unsigned int *got, unsigned int *eagain)
+{
+	int ret;
+
+	for (;;) {
+		ret = wr ? dmab_queue_write(q, f, b, a->s.boff, a->s.foff, a->s.len, a->tag) :
+			   dmab_queue_read(q, f, b, a->s.boff, a->s.foff, a->s.len, a->tag);
+		if (ret != -EAGAIN)
+			break;
+		(*eagain)++;
+		*got += reap_n(q, c + *got, 1);
+	}
+	if (ret)
+		t_fail("enqueue tag %llu: %s", (unsigned long long)a->tag, strerror(-ret));
+}
+
+static void check_buf(struct dbuf *d, const uint8_t *want, const char *what)
+{
+	dbuf_sync(d, DMA_BUF_SYNC_START);
+	if (memcmp(d->cpu, want, d->size)) {
+		report_diff(what, d->cpu, want, d->size, 0);
+		t_fail("%s: the buffer differs", what);
+	}
+	dbuf_sync(d, DMA_BUF_SYNC_END);
+}
+
+static void set_buf(struct dbuf *d, const uint8_t *src)
+{
+	dbuf_sync(d, DMA_BUF_SYNC_START);
+	memcpy(d->cpu, src, d->size);
+	dbuf_sync(d, DMA_BUF_SYNC_END);
+}
+
+struct busy_arg {
+	struct dmab_queue *q;
+	atomic_int started;
+	int ret;
+};
+
+static void *busy_reaper(void *p)
+{
+	struct busy_arg *a = p;
+	struct dmab_completion c;
+
+	atomic_store(&a->started, 1);
+	a->ret = dmab_queue_reap(a->q, &c, 1, -1);
+	return NULL;
+}
+
+static int cmd_async(void)
+{
+	const uint64_t dsize = 16 * MIB, reg_off = 8192 + 512;
+	const uint64_t fsize = o.size, reg_len = dsize - reg_off - 4096;
+	uint8_t *model, *snap, *want, *canary;
+	struct dmab_completion c[64];
+	struct dmab_file_info fi;
+	struct dmab_queue_error qe;
+	struct dmab_stats st;
+	struct dmab_file *f, *fro;
+	struct dmab_buf *b, *bw;
+	struct dmab_queue *q;
+	struct dmab_ctx *ctx;
+	struct dbuf d;
+	unsigned int got, eagain = 0, nr;
+	int freason = reason_num(o.reason), fd, ret;
+	uint64_t n, direct = 0, compat = 0;
+	uint32_t bs;
+
+	model = malloc(fsize + 16 * MIB);
+	snap = malloc(fsize + 16 * MIB);
+	want = malloc(dsize);
+	canary = malloc(dsize);
+	if (!model || !snap || !want || !canary)
+		t_fail("out of memory");
+	fill(canary, 0xfffe, 0, dsize);
+	fill(model, 1, 0, fsize);
+	fd = open(o.file, O_RDWR | O_CREAT | (o.blk ? 0 : O_TRUNC), 0644);
+	if (fd < 0)
+		t_fail("open %s: %s", o.file, strerror(errno));
+	if (pwrite(fd, model, fsize, 0) != (ssize_t)fsize || fsync(fd))
+		t_fail("write %s: %s", o.file, strerror(errno));
+
+	dbuf_new(&d, o.exp, dsize);
+	ctx = ctx_new(256 * 1024, 8);	/* 8 requests per queue, small chunks */
+	CHECK(dmab_file_open(ctx, o.file, O_RDWR, 0, &f));
+	CHECK(dmab_file_open(ctx, o.file, O_RDONLY, 0, &fro));
+	CHECK(dmab_file_info(f, &fi));
+	if ((int)fi.read_reason != freason)
+		t_fail("file reason %s, want %s", dmab_reason_name((int)fi.read_reason), o.reason);
+	bs = fi.block_size;
+	CHECK(dmab_buf_register(ctx, d.fd, reg_off, reg_len,
+				DMAB_BUF_READ | DMAB_BUF_WRITE, &b));
+	CHECK(dmab_buf_register(ctx, d.fd, 0, 0, DMAB_BUF_WRITE, &bw));
+	CHECK(dmab_queue_new(ctx, 0, 0, &q));
+
+	/* reads: each into its own part of the buffer, all in flight together */
+	struct areq rd[] = {
+		{ .s = { 0, 0, 1 * MIB } },				/* aligned */
+		{ .s = { 1 * MIB + 100, 100, 1 * MIB } },		/* unaligned head */
+		{ .s = { 2 * MIB + 512, 512, 1 * MIB + 77 } },	/* unaligned tail */
+		{ .s = { 3 * MIB + 1024 + 513, 4096 + 513, 1 * MIB + 1000 } }, /* both */
+		{ .s = { 5 * MIB + 1, 0, 64 * 1024 } },		/* misaligned */
+		{ .s = { 6 * MIB + 4093, 8189, 10 } },		/* tiny, across a block */
+		{ .s = { 6 * MIB + 8192 + 3, 5, 300 } },		/* inside one block */
+		{ .s = { 7 * MIB, 1 * MIB, 3 * MIB } },		/* many chunks */
+		{ .s = { 10 * MIB + 11, 2 * MIB + 11, 3 * MIB + 3 } }, /* big, both edges */
+		{ .s = { 13 * MIB + 512, 0, 0 } },			/* nothing */
+		{ .s = { 14 * MIB, fsize - 1000, 5000 } },		/* across end of file */
+	};
+	nr = sizeof(rd) / sizeof(rd[0]) - (o.blk ? 1 : 0);
+	memcpy(want, canary, dsize);
+	set_buf(&d, canary);
+	for (unsigned int i = 0; i < nr; i++) {
+		struct areq *a = &rd[i];
+
+		a->tag = 0x1000000000000000ULL + i * 0x10001ULL;	/* all 64 bits */
+		a->expect = a->s.foff >= fsize ? 0 :
+			    a->s.len < fsize - a->s.foff ? a->s.len : fsize - a->s.foff;
+		memcpy(want + reg_off + a->s.boff, model + a->s.foff, a->expect);
+	}
+	got = 0;
+	for (unsigned int i = 0; i < nr; i++)
+		enqueue(q, false, f, b, &rd[i], c, &got, &eagain);
+	CHECK(dmab_queue_submit(q));
+	got += reap_n(q, c + got, nr - got);
+	for (unsigned int i = 0; i < got; i++) {
+		struct areq *a = find_tag(rd, nr, c[i].tag);
+
+		if (c[i].op != DMAB_OP_READ || c[i].res != (int64_t)a->expect ||
+		    c[i].direct_bytes + c[i].compat_bytes != a->expect)
+			t_fail("read tag %llu: op %u res %lld (%llu direct, %llu compat), want %llu",
+			       (unsigned long long)a->tag, c[i].op, (long long)c[i].res,
+			       (unsigned long long)c[i].direct_bytes,
+			       (unsigned long long)c[i].compat_bytes,
+			       (unsigned long long)a->expect);
+		if (a->expect == a->s.len && a->s.len) {
+			struct dmab_result r = { .direct_bytes = c[i].direct_bytes,
+						 .compat_bytes = c[i].compat_bytes,
+						 .reason = c[i].reason };
+
+			expect_split(&r, &a->s, reg_off, bs, freason);
+		}
+		direct += c[i].direct_bytes;
+		compat += c[i].compat_bytes;
+	}
+	check_buf(&d, want, "async reads");
+	if (freason == DMAB_REASON_NONE && !direct)
+		t_fail("async reads: no direct bytes on a direct file");
+	if (!eagain)
+		t_fail("%u requests on a queue of 8 never saw -EAGAIN", nr);
+	printf("ok: %u async reads, byte-exact, tags and splits right (%llu direct, %llu compat, %u EAGAIN)\n",
+	       nr, (unsigned long long)direct, (unsigned long long)compat, eagain);
+
+	/* writes: distinct file ranges, two of them extending the file */
+	struct areq wr[] = {
+		{ .s = { 0, 0, 1 * MIB } },
+		{ .s = { 1 * MIB + 100, 1 * MIB + 100, 1 * MIB - 200 } },
+		{ .s = { 2 * MIB + 512, 2 * MIB + 512, 1 * MIB + 77 } },
+		{ .s = { 3 * MIB + 1024 + 513, 3 * MIB + 4096 + 513, 1 * MIB + 1000 } },
+		{ .s = { 5 * MIB + 1, 5 * MIB, 64 * 1024 } },
+		{ .s = { 6 * MIB + 4093, 6 * MIB + 8189, 10 } },
+		{ .s = { 6 * MIB + 8192 + 3, 6 * MIB + 16384 + 5, 300 } },
+		{ .s = { 7 * MIB, 7 * MIB, 1 * MIB } },
+		{ .s = { 13 * MIB + 512, 8 * MIB + 1024, 5000 } },
+		{ .s = { 10 * MIB + 11, 9 * MIB + 11, 3 * MIB + 3 } },
+	};
+	unsigned int nw = sizeof(wr) / sizeof(wr[0]) - (o.blk ? 2 : 0);
+
+	memcpy(want, canary, dsize);
+	n = fsize;
+	for (unsigned int i = 0; i < nw; i++) {
+		struct areq *a = &wr[i];
+
+		a->tag = 0x2000 + i;
+		a->expect = a->s.len;
+		fill(want + reg_off + a->s.boff, 20 + i, a->s.foff, a->s.len);
+		if (a->s.foff > n)
+			memset(model + n, 0, a->s.foff - n);
+		fill(model + a->s.foff, 20 + i, a->s.foff, a->s.len);
+		if (a->s.foff + a->s.len > n)
+			n = a->s.foff + a->s.len;
+	}
+	set_buf(&d, want);
+	got = 0;
+	direct = compat = 0;
+	for (unsigned int i = 0; i < nw; i++)
+		enqueue(q, true, f, b, &wr[i], c, &got, &eagain);
+	got += reap_n(q, c + got, nw - got);
+	for (unsigned int i = 0; i < got; i++) {
+		struct areq *a = find_tag(wr, nw, c[i].tag);
+
+		if (c[i].op != DMAB_OP_WRITE || c[i].res != (int64_t)a->s.len ||
+		    c[i].direct_bytes + c[i].compat_bytes != a->s.len)
+			t_fail("write tag %llu: res %lld, want %llu", (unsigned long long)a->tag,
+			       (long long)c[i].res, (unsigned long long)a->s.len);
+		if (a->s.foff + a->s.len <= fsize) {
+			struct dmab_result r = { .direct_bytes = c[i].direct_bytes,
+						 .compat_bytes = c[i].compat_bytes,
+						 .reason = c[i].reason };
+
+			expect_split(&r, &a->s, reg_off, bs, freason);
+		}
+		direct += c[i].direct_bytes;
+		compat += c[i].compat_bytes;
+	}
+	if (!o.blk) {
+		struct stat sb;
+
+		if (fstat(fd, &sb) || (uint64_t)sb.st_size != n)
+			t_fail("async writes: file size %lld, want %llu", (long long)sb.st_size,
+			       (unsigned long long)n);
+	}
+	file_snapshot(fd, snap, n);
+	if (memcmp(snap, model, n)) {
+		report_diff("file after async writes", snap, model, n, 0);
+		t_fail("async writes: the file differs");
+	}
+	check_buf(&d, want, "async writes (the buffer is not touched)");
+	printf("ok: %u async writes, byte-exact (%llu direct, %llu compat)\n", nw,
+	       (unsigned long long)direct, (unsigned long long)compat);
+
+	/* signals: each completes after every request before it, in order */
+	{
+		struct areq sr[8];
+		struct dmab_queue *sq;
+		unsigned int ns = 8, seen = 0, sigs = 0;
+		uint64_t v;
+
+		CHECK(dmab_queue_new(ctx, 16, 0, &sq));
+		memcpy(want, canary, dsize);
+		set_buf(&d, canary);
+		for (unsigned int i = 0; i < ns; i++) {
+			sr[i] = (struct areq){ { i * 1536 * 1024 + 512 * (i & 1),
+						 i * 512 * 1024 + 512 * (i & 1),
+						 1 * MIB + 100 * i }, 500 + i, 0, false };
+			sr[i].expect = sr[i].s.len;
+			memcpy(want + reg_off + sr[i].s.boff, model + sr[i].s.foff, sr[i].s.len);
+		}
+		got = 0;
+		EXPECT(dmab_queue_signal(sq, 10), 0);	/* nothing before it */
+		for (unsigned int i = 0; i < 4; i++)
+			enqueue(sq, false, f, b, &sr[i], c, &got, &eagain);
+		EXPECT(dmab_queue_signal(sq, 20), 0);
+		EXPECT(dmab_queue_signal(sq, 20), -EINVAL);	/* not forward */
+		EXPECT(dmab_queue_signal(sq, 19), -EINVAL);
+		for (unsigned int i = 4; i < ns; i++)
+			enqueue(sq, false, f, b, &sr[i], c, &got, &eagain);
+		EXPECT(dmab_queue_signal(sq, 30), 0);
+		EXPECT(dmab_queue_signal(sq, 31), 0);	/* right after another */
+		CHECK(dmab_queue_submit(sq));
+		got += reap_n(sq, c + got, ns + 4 - got);
+		for (unsigned int i = 0; i < got; i++) {
+			if (c[i].op != DMAB_OP_SIGNAL) {
+				struct areq *a = find_tag(sr, ns, c[i].tag);
+
+				if (c[i].res != (int64_t)a->s.len)
+					t_fail("signal run: tag %llu res %lld",
+					       (unsigned long long)a->tag, (long long)c[i].res);
+				seen |= 1U << (a->tag - 500);
+				continue;
+			}
+			/* every request before the signal has been reported */
+			uint64_t need = c[i].tag == 10 ? 0 : c[i].tag == 20 ? 0xf : 0xff;
+			static const uint64_t order[] = { 10, 20, 30, 31 };
+
+			if ((seen & need) != need)
+				t_fail("signal %llu reported before its requests (seen %#x)",
+				       (unsigned long long)c[i].tag, seen);
+			if (sigs >= 4 || c[i].tag != order[sigs])
+				t_fail("signal %llu out of order", (unsigned long long)c[i].tag);
+			sigs++;
+			/* and their bytes are in the buffer */
+			dbuf_sync(&d, DMA_BUF_SYNC_START);
+			for (unsigned int k = 0; k < ns; k++)
+				if (need >> k & 1 &&
+				    memcmp(d.cpu + reg_off + sr[k].s.boff,
+					   want + reg_off + sr[k].s.boff, sr[k].s.len))
+					t_fail("signal %llu: request %u's bytes not in the buffer",
+					       (unsigned long long)c[i].tag, k);
+			dbuf_sync(&d, DMA_BUF_SYNC_END);
+		}
+		if (sigs != 4 || seen != 0xff)
+			t_fail("signals: %u signals, requests %#x", sigs, seen);
+		CHECK(dmab_queue_signaled(sq, &v));
+		if (v != 31)
+			t_fail("last signaled %llu, want 31", (unsigned long long)v);
+		check_buf(&d, want, "signal run");
+		CHECK(dmab_queue_free(sq));
+		printf("ok: signals complete in order, after their requests and their bytes\n");
+	}
+
+	/* cancel: the unissued parts of a request are dropped, -ECANCELED */
+	{
+		struct dmab_queue *cq;
+		struct areq ca[3] = {
+			{ { 0, 0, 4 * MIB }, 77, 0, false },
+			{ { 4 * MIB, 4 * MIB, 4 * MIB }, 78, 0, false },
+			{ { 8 * MIB, 0, 1 * MIB }, 79, 0, false },
+		};
+
+		CHECK(dmab_queue_new(ctx, 2, 0, &cq));
+		set_buf(&d, canary);
+		got = 0;
+		enqueue(cq, false, f, b, &ca[0], c, &got, &eagain);	/* 2 pieces issued */
+		enqueue(cq, false, f, b, &ca[1], c, &got, &eagain);	/* none issued */
+		EXPECT(dmab_queue_cancel(cq, 78), 1);
+		EXPECT(dmab_queue_cancel(cq, 77), 1);
+		EXPECT(dmab_queue_cancel(cq, 77), -ENOENT);	/* already cancelled */
+		EXPECT(dmab_queue_cancel(cq, 12345), -ENOENT);
+		got += reap_n(cq, c + got, 2 - got);
+		for (unsigned int i = 0; i < got; i++) {
+			struct areq *a = find_tag(ca, 2, c[i].tag);
+
+			if (c[i].res != -ECANCELED)
+				t_fail("cancelled tag %llu: res %lld, want -ECANCELED",
+				       (unsigned long long)a->tag, (long long)c[i].res);
+			a->expect = c[i].direct_bytes + c[i].compat_bytes;
+			if (a->expect > 512 * 1024 || (a->tag == 78 && a->expect))
+				t_fail("cancelled tag %llu reports %llu bytes moved",
+				       (unsigned long long)a->tag, (unsigned long long)a->expect);
+		}
+		/* the bytes reported arrived; nothing past the issued pieces moved */
+		memcpy(want, canary, dsize);
+		memcpy(want + reg_off, model, ca[0].expect);
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		memcpy(want + reg_off + ca[0].expect, d.cpu + reg_off + ca[0].expect,
+		       512 * 1024 - ca[0].expect);	/* issued: either */
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
+		check_buf(&d, want, "after cancel");
+		/* the queue goes on working */
+		memcpy(want + reg_off + 8 * MIB, model, MIB);
+		enqueue(cq, false, f, b, &ca[2], c, &got, &eagain);
+		got = reap_n(cq, c, 1);
+		if (c[0].tag != 79 || c[0].res != (int64_t)MIB)
+			t_fail("after cancel: tag %llu res %lld", (unsigned long long)c[0].tag,
+			       (long long)c[0].res);
+		check_buf(&d, want, "a read after cancel");
+		CHECK(dmab_queue_free(cq));
+		printf("ok: cancel (%llu bytes had moved)\n", (unsigned long long)ca[0].expect);
+	}
+
+	/* the eventfd: readable when completions are there, not before or after */
+	{
+		struct dmab_queue *eq;
+		struct pollfd pfd;
+		struct areq ea = { { 0, 4096, 2 * MIB }, 0xe, 0, false };
+		time_t t0 = time(NULL);
+		int efd, rounds = 0;
+
+		CHECK(dmab_queue_new(ctx, 4, 0, &eq));
+		efd = dmab_queue_eventfd(eq);
+		if (efd < 0)
+			t_fail("dmab_queue_eventfd: %s", strerror(-efd));
+		pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) != 0)
+			t_fail("eventfd readable before anything was enqueued");
+		got = 0;
+		enqueue(eq, false, f, b, &ea, c, &got, &eagain);
+		CHECK(dmab_queue_submit(eq));
+		while (!got) {
+			if (poll(&pfd, 1, 10000) != 1)
+				t_fail("eventfd not readable 10 s after submit");
+			ret = dmab_queue_reap(eq, c, 4, 0);
+			if (ret < 0)
+				t_fail("reap: %s", strerror(-ret));
+			got += (unsigned int)ret;
+			rounds++;
+			if (time(NULL) - t0 > 60)
+				t_fail("eventfd: no completion in 60 s");
+		}
+		if (c[0].tag != 0xe || c[0].res != (int64_t)(2 * MIB))
+			t_fail("eventfd read: tag %llu res %lld", (unsigned long long)c[0].tag,
+			       (long long)c[0].res);
+		if (poll(&pfd, 1, 0) != 0)
+			t_fail("eventfd readable with nothing left to reap");
+		EXPECT(dmab_queue_signal(eq, 1), 0);
+		if (poll(&pfd, 1, 0) != 1)
+			t_fail("eventfd not readable after a signal completed");
+		EXPECT(dmab_queue_reap(eq, c, 4, 0), 1);
+		CHECK(dmab_queue_free(eq));
+		printf("ok: eventfd (%d wakeups)\n", rounds);
+	}
+
+	/* the error record: the first failure, the count, reset by the query */
+	{
+		struct dmab_queue *xq;
+		struct rlimit old, lim = { 512 * MIB, 512 * MIB };
+		uint64_t bad = 1024 * MIB;
+		int want_err = -EFBIG;
+		struct areq xa[3] = {
+			{ { 0, 0, 64 * 1024 }, 600, 0, false },
+			{ { 65536, 100, 100 }, 601, 0, false },
+			{ { 131072, 0, 8192 }, 602, 0, false },
+		};
+
+		if (o.blk) {		/* past the end of the device */
+			off_t end = lseek(fd, 0, SEEK_END);
+
+			if (end <= 0)
+				t_fail("device size: %s", strerror(errno));
+			bad = ((uint64_t)end + 65536) / 65536 * 65536;
+			want_err = -ENOSPC;
+		} else {
+			signal(SIGXFSZ, SIG_IGN);
+			getrlimit(RLIMIT_FSIZE, &old);
+			if (setrlimit(RLIMIT_FSIZE, &lim))
+				t_fail("setrlimit: %s", strerror(errno));
+		}
+		xa[0].s.foff = bad;
+		xa[1].s.foff = bad + 100;
+		CHECK(dmab_queue_new(ctx, 4, 0, &xq));
+		EXPECT(dmab_queue_error(xq, &qe), 0);
+		if (qe.error)
+			t_fail("a new queue's error record is not empty");
+		got = 0;
+		enqueue(xq, true, f, b, &xa[0], c, &got, &eagain);
+		enqueue(xq, true, f, b, &xa[1], c, &got, &eagain);
+		enqueue(xq, false, f, b, &xa[2], c, &got, &eagain);
+		got += reap_n(xq, c + got, 3 - got);
+		for (unsigned int i = 0; i < got; i++) {
+			struct areq *a = find_tag(xa, 3, c[i].tag);
+			int64_t w = a->tag == 602 ? 8192 : want_err;
+
+			if (c[i].res != w)
+				t_fail("error run: tag %llu res %lld, want %lld",
+				       (unsigned long long)a->tag, (long long)c[i].res, (long long)w);
+		}
+		ret = dmab_queue_error(xq, &qe);
+		if (ret != 2 || qe.error != want_err || qe.file != f || qe.op != DMAB_OP_WRITE ||
+		    (qe.tag != 600 && qe.tag != 601))
+			t_fail("error record: %d failures, error %d, tag %llu, op %u",
+			       ret, qe.error, (unsigned long long)qe.tag, qe.op);
+		{
+			struct areq *a = &xa[qe.tag - 600];
+
+			if (qe.buf_off != a->s.boff || qe.file_off != a->s.foff ||
+			    qe.len != a->s.len || qe.error_offset < a->s.foff ||
+			    qe.error_offset >= a->s.foff + a->s.len)
+				t_fail("error record of tag %llu: buf_off %llu file_off %llu len %llu at %llu",
+				       (unsigned long long)qe.tag, (unsigned long long)qe.buf_off,
+				       (unsigned long long)qe.file_off, (unsigned long long)qe.len,
+				       (unsigned long long)qe.error_offset);
+		}
+		printf("ok: error record (%s, tag %llu first of 2)\n", strerror(-want_err),
+		       (unsigned long long)qe.tag);
+		EXPECT(dmab_queue_error(xq, &qe), 0);	/* reset by the query */
+		if (qe.error)
+			t_fail("the error record was not reset");
+		if (!o.blk)
+			setrlimit(RLIMIT_FSIZE, &old);
+		CHECK(dmab_queue_free(xq));
+	}
+
+	/* bad input: each its errno, nothing enqueued */
+	{
+		struct dmab_queue *bq;
+		struct dmab_ctx *other = ctx_new(MIB, 4);
+		struct dmab_file *of;
+		struct areq ba[3] = {
+			{ { 0, 0, 1 * MIB }, 1, 0, false },
+			{ { 1 * MIB, 1 * MIB, 1 * MIB }, 2, 0, false },
+			{ { 2 * MIB, 2 * MIB, 1 * MIB }, 3, 0, false },
+		};
+		struct busy_arg arg = { 0 };
+		pthread_t th;
+		int busy = 0;
+
+		CHECK(dmab_file_open(other, o.file, O_RDWR, 0, &of));
+		CHECK(dmab_queue_new(ctx, 2, 0, &bq));
+		EXPECT(dmab_queue_read(bq, f, bw, 0, 0, 4096, 1), -EBADF);	/* direction */
+		EXPECT(dmab_queue_write(bq, fro, b, 0, 0, 4096, 1), -EBADF);	/* read-only file */
+		EXPECT(dmab_queue_read(bq, f, b, reg_len - 4096, 0, 8192, 1), -ERANGE);
+		EXPECT(dmab_queue_read(bq, f, b, reg_len + 1, 0, 0, 1), -ERANGE);
+		EXPECT(dmab_queue_read(bq, f, b, 0, UINT64_MAX - 10, 4096, 1), -EINVAL);
+		EXPECT(dmab_queue_read(bq, of, b, 0, 0, 4096, 1), -EINVAL);	/* other context */
+		EXPECT(dmab_queue_read(bq, NULL, b, 0, 0, 4096, 1), -EINVAL);
+		EXPECT(dmab_queue_read(NULL, f, b, 0, 0, 4096, 1), -EINVAL);
+		EXPECT(dmab_queue_reap(bq, c, 0, 0), -EINVAL);
+		EXPECT(dmab_queue_reap(bq, c, 4, 0), 0);	/* nothing was enqueued */
+		EXPECT(dmab_queue_new(ctx, 2, 1, &q), -EINVAL);
+		EXPECT(dmab_queue_new(ctx, DMAB_QUEUE_DEPTH_MAX + 1, 0, &q), -EINVAL);
+		/* full: two requests not reaped on a queue of two */
+		got = 0;
+		enqueue(bq, false, f, b, &ba[0], c, &got, &eagain);
+		enqueue(bq, false, f, b, &ba[1], c, &got, &eagain);
+		EXPECT(dmab_queue_read(bq, f, b, ba[2].s.boff, ba[2].s.foff, ba[2].s.len, 3), -EAGAIN);
+		EXPECT(dmab_queue_signal(bq, 5), -EAGAIN);
+		got += reap_n(bq, c + got, 2 - got);
+		/* two threads at once: one waits in reap, the other is turned away */
+		for (int attempt = 0; attempt < 10 && !busy; attempt++) {
+			arg = (struct busy_arg){ .q = bq };
+			enqueue(bq, false, f, b, &ba[2], c, &got, &eagain);
+			if (pthread_create(&th, NULL, busy_reaper, &arg))
+				t_fail("pthread_create");
+			while (!atomic_load(&arg.started))
+				;
+			for (int k = 0; k < 200 && !busy; k++) {
+				ret = dmab_queue_submit(bq);
+				if (ret == -EBUSY)
+					busy++;
+				else if (ret)
+					t_fail("submit from a second thread: %s", strerror(-ret));
+				else
+					usleep(100);
+			}
+			pthread_join(th, NULL);
+			/* the main thread got in first: turned away too */
+			if (arg.ret == -EBUSY)
+				busy++;
+			else if (arg.ret < 0)
+				t_fail("the reaping thread: %s", strerror(-arg.ret));
+			if (arg.ret <= 0)
+				reap_n(bq, c, 1);
+		}
+		if (!busy)
+			t_fail("a second thread was never turned away with -EBUSY");
+		CHECK(dmab_queue_free(bq));
+		/* compat off: what would go compat is refused at enqueue */
+		if (freason == DMAB_REASON_NONE) {
+			struct dmab_ctx_opts opts = { .size = sizeof(opts),
+						      .set = DMAB_OPT_COMPAT | DMAB_OPT_NO_ENV,
+						      .compat = DMAB_COMPAT_OFF };
+			struct dmab_ctx *off;
+			struct dmab_file *df;
+			struct dmab_buf *ob;
+
+			CHECK(dmab_ctx_new(&opts, &off));
+			CHECK(dmab_file_open(off, o.file, O_RDWR, 0, &df));
+			CHECK(dmab_buf_register(off, d.fd, 0, 0, DMAB_BUF_READ, &ob));
+			CHECK(dmab_queue_new(off, 4, 0, &bq));
+			EXPECT(dmab_queue_read(bq, df, ob, 100, 100, 4096, 1), -EINVAL);
+			EXPECT(dmab_queue_read(bq, df, ob, 0, 0, 65536, 2), 0);
+			got = reap_n(bq, c, 1);
+			if (c[0].res != 65536 || c[0].direct_bytes != 65536)
+				t_fail("compat off, aligned: res %lld, %llu direct", (long long)c[0].res,
+				       (unsigned long long)c[0].direct_bytes);
+			CHECK(dmab_queue_free(bq));
+			CHECK(dmab_buf_unregister(ob));
+			CHECK(dmab_file_close(df));
+			dmab_ctx_free(off);
+		}
+		CHECK(dmab_file_close(of));
+		dmab_ctx_free(other);
+		printf("ok: the queue's errnos (EBADF, ERANGE, EINVAL, EAGAIN, EBUSY after %d tries)\n",
+		       busy);
+	}
+
+	/* the queue's requests are in the context's statistics */
+	CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)));
+	if (st.calls[0] < nr || st.calls[1] < nw ||
+	    st.errors[o.blk ? ENOSPC : EFBIG] != 2)
+		t_fail("stats: %llu reads, %llu writes, %llu errors",
+		       (unsigned long long)st.calls[0], (unsigned long long)st.calls[1],
+		       (unsigned long long)st.errors[o.blk ? ENOSPC : EFBIG]);
+	if (freason == DMAB_REASON_NONE && !st.bytes[DMAB_PATH_DIRECT][1])
+		t_fail("stats: no direct bytes written");
+	CHECK(dmab_queue_free(q));
+	CHECK(dmab_buf_unregister(b));
+	CHECK(dmab_buf_unregister(bw));
+	CHECK(dmab_file_close(f));
+	CHECK(dmab_file_close(fro));
+	dmab_ctx_free(ctx);
+	dbuf_free(&d);
+	close(fd);
+	free(model);
+	free(snap);
+	free(want);
+	free(canary);
+	printf("ok: async %s on %s (%s)\n", o.exp, o.file, o.reason);
 	return 0;
 }
 
@@ -877,6 +1526,7 @@ int main(int argc, char **argv)
 		{ "tmpfile", required_argument, NULL, 't' },
 		{ "blk", no_argument, NULL, 'b' },
 		{ "no-dmabuf", no_argument, NULL, 'n' },
+		{ "async", no_argument, NULL, 'a' },
 		{ 0 }
 	};
 	const char *cmd;
@@ -886,7 +1536,7 @@ int main(int argc, char **argv)
 		t_fail("usage: lib_io rw|hole|errnos [options] (see the source)");
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "e:f:r:s:t:bn", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:f:r:s:t:bna", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'e': o.exp = optarg; break;
 		case 'f': o.file = optarg; break;
@@ -895,6 +1545,7 @@ int main(int argc, char **argv)
 		case 't': o.tmpfile = optarg; break;
 		case 'b': o.blk = true; break;
 		case 'n': o.no_dmabuf = true; break;
+		case 'a': o.async = true; break;
 		default: t_fail("bad option");
 		}
 	}
@@ -907,5 +1558,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "errnos"))
 		return cmd_errnos();
+	if (!strcmp(cmd, "async")) {
+		if (!o.reason)
+			t_fail("--reason is required");
+		return cmd_async();
+	}
 	t_fail("unknown command %s", cmd);
 }

@@ -365,9 +365,8 @@ static int issue_all(struct dmab_queue *q)
 {
 	int next, ret;
 
-	for (int ri = q->act_head; ri >= 0 && q->inflight < q->depth; ri = next) {
+	for (int ri = q->act_head; ri >= 0; ri = next) {
 		struct __dmab_qreq *r = &q->reqs[ri];
-		bool failed = false;
 
 		next = r->next;
 		while (r->hint < r->njobs && r->jobs[r->hint].state != __DMAB_J_PENDING)
@@ -375,14 +374,11 @@ static int issue_all(struct dmab_queue *q)
 		for (uint32_t i = r->hint; i < r->njobs && q->inflight < q->depth; i++) {
 			if (!issuable(r, i))
 				continue;
-			ret = issue(q, r, i);
-			if (ret < 0)
-				failed = true;
-			if (ret == 0)
+			if (!issue(q, r, i))
 				break;		/* no bounce slot: later */
 		}
-		if (failed)
-			maybe_finish(q, r);
+		/* failed at once, or only a write's edges (run by finish) */
+		maybe_finish(q, r);
 	}
 	ret = io_uring_submit(&q->ring);
 	return ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR ? ret : 0;
@@ -745,7 +741,9 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 		ret = progress(q);
 		if (ret)
 			LEAVE(q, ret);
-		if (q->rcount || q->act_head < 0 || !timeout_ms)
+		/* nothing in the kernel can make a request complete: never wait */
+		if (q->rcount || q->act_head < 0 || !timeout_ms ||
+		    (!q->inflight && !q->cancels))
 			break;
 		if (timeout_ms < 0) {
 			ret = io_uring_wait_cqe(&q->ring, &cqe);
@@ -771,6 +769,13 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 	q->rcount -= n;
 	q->used -= n;
 	kick(q);		/* records left: the eventfd stays readable */
+	/*
+	 * Nothing left that could post a CQE: clear what the CQEs this call
+	 * consumed wrote to the eventfd since it was read above, so that it
+	 * is not readable with nothing to reap.
+	 */
+	if (q->efd >= 0 && !q->rcount && q->act_head < 0 && !q->cancels)
+		(void)!read(q->efd, &cnt, sizeof(cnt));
 	LEAVE(q, (int)n);
 }
 
