@@ -20,7 +20,7 @@
 
 enum dbr_stat {
 	/* gauges: what is mapped on this controller right now */
-	DBR_STAT_TOKENS,		/* tokens with a live mapping */
+	DBR_STAT_TOKENS,		/* live mappings (one per dma-buf in use) */
 	DBR_STAT_MAPPED_BYTES,		/* bytes those mappings cover */
 	DBR_STAT_MAPPED_RUNS,		/* runs they were coalesced into */
 

@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dma-buf tokens: one dynamic attachment per controller, mapped once and
- * described as runs of DMA-contiguous bytes.
+ * dma-buf tokens: one dynamic attachment per dma-buf and controller, mapped
+ * once and described as runs of DMA-contiguous bytes.
  *
  * Lifetimes
- *   A token's attachments are created lazily by dbr_token_map() and torn down
- *   by dbr_token_destroy() (after the token's requests drained) or by
- *   dbr_token_dev_shutdown() (after the controller's requests drained). Both
- *   run under dbr_token_mutex, which only orders attachment creation and
- *   teardown, never a request.
+ *   Attachments are created lazily by dbr_token_map(), one per (dma-buf,
+ *   controller), and shared by every token of that dma-buf, in any context:
+ *   a token reaches it through a link. Two attachments of one buffer to one
+ *   device would be two overlapping DMA mappings of the same memory, which
+ *   the DMA API does not allow for a device that writes (DMA-API debugging
+ *   reports them), and would hold its bounce buffers twice. The attachment
+ *   is mapped for every direction its tokens were created for: a token that
+ *   adds one invalidates the current mapping, and the next request remaps.
+ *   A link goes with its token (dbr_token_destroy(), after the token's
+ *   requests drained); the attachment goes with its last link, or with the
+ *   controller (dbr_token_dev_shutdown(), after the controller's requests
+ *   drained). All of this runs under dbr_token_mutex, which only orders
+ *   attachment creation and teardown, never a request.
  *
  * Invalidation (move_notify)
  *   The exporter calls move_notify with the reservation lock held before it
@@ -45,6 +53,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
@@ -61,39 +70,73 @@
 #include "dbr_token.h"
 
 /**
- * struct dbr_token_att - a token attached to one controller
- * @tok_node: in dbr_token.atts (RCU)
+ * struct dbr_token_att - a dma-buf attached to one controller
+ * @hnode: in dbr_att_hash, keyed by @dmabuf
  * @dev_node: in dbr_token_dev.atts
- * @tok: token
+ * @links: the links of the tokens using it (dbr_token_link.att_node)
+ * @dmabuf: the dma-buf (a reference of its own)
  * @tdev: controller
  * @attach: the dynamic attachment
  * @cur: current mapping or NULL; written under the reservation lock
  * @maps_live: mappings created and not yet unmapped
+ * @dirs: DMABRIDGE_TOKEN_* directions of the tokens that used it; only
+ *	grows; written under dbr_token_mutex and the reservation lock
  * @bounce_bytes: bounce space held of the tokens' share, 0 if the
  *	attachment does not bounce (dbr_bounce_reserve())
- * @rcu: frees the structure after a grace period (RCU readers of @tok_node)
+ * @rcu: frees the structure after a grace period (RCU readers of links)
+ *
+ * @hnode, @dev_node and @links are under dbr_token_mutex.
  */
 struct dbr_token_att {
-	struct list_head		tok_node;
+	struct hlist_node		hnode;
 	struct list_head		dev_node;
-	struct dbr_token		*tok;
+	struct list_head		links;
+	struct dma_buf			*dmabuf;
 	struct dbr_token_dev		*tdev;
 	struct dma_buf_attachment	*attach;
 	struct dbr_token_map __rcu	*cur;
 	atomic_t			maps_live;
+	u32				dirs;
 	u64				bounce_bytes;
 	struct rcu_head			rcu;
 };
 
+/**
+ * struct dbr_token_link - a token's use of an attachment
+ * @tok_node: in dbr_token.links (RCU; changed under dbr_token_mutex)
+ * @att_node: in dbr_token_att.links, under dbr_token_mutex
+ * @att: the attachment
+ * @rcu: frees the structure after a grace period (RCU readers of @tok_node)
+ */
+struct dbr_token_link {
+	struct list_head	tok_node;
+	struct list_head	att_node;
+	struct dbr_token_att	*att;
+	struct rcu_head		rcu;
+};
+
 /* Orders attachment creation and teardown; see the file comment. */
 static DEFINE_MUTEX(dbr_token_mutex);
+
+/* Every attachment, by dma-buf; under dbr_token_mutex. */
+static DEFINE_HASHTABLE(dbr_att_hash, 8);
 
 /* Runs unmap_work; destroyed (drained) at module exit. */
 static struct workqueue_struct *dbr_token_wq;
 
 static struct dma_resv *dbr_att_resv(struct dbr_token_att *att)
 {
-	return att->tok->dmabuf->resv;
+	return att->dmabuf->resv;
+}
+
+/* The direction that covers every DMABRIDGE_TOKEN_* direction in @dirs. */
+static enum dma_data_direction dbr_dirs_to_dma(u32 dirs)
+{
+	if (dirs == DMABRIDGE_TOKEN_READ)
+		return DMA_FROM_DEVICE;
+	if (dirs == DMABRIDGE_TOKEN_WRITE)
+		return DMA_TO_DEVICE;
+	return DMA_BIDIRECTIONAL;
 }
 
 /* ---- the mapping's fence ---- */
@@ -231,7 +274,6 @@ static void dbr_tmap_unmap_work(struct work_struct *work);
 /* Called with the reservation lock held. */
 static int dbr_tmap_create(struct dbr_token_att *att, struct dbr_token_map **out)
 {
-	struct dbr_token *tok = att->tok;
 	struct dbr_stats *stats = att->tdev->stats;
 	struct dbr_token_map *map;
 	struct sg_table *sgt;
@@ -243,11 +285,12 @@ static int dbr_tmap_create(struct dbr_token_att *att, struct dbr_token_map **out
 	map->att = att;
 	map->dma_dev = att->tdev->dma_dev;
 	map->stats = stats;
+	map->dir = dbr_dirs_to_dma(att->dirs);
 	kref_init(&map->ref);
 	INIT_WORK(&map->unmap_work, dbr_tmap_unmap_work);
 	spin_lock_init(&map->fence_lock);
 
-	sgt = dma_buf_map_attachment(att->attach, tok->map_dir);
+	sgt = dma_buf_map_attachment(att->attach, map->dir);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto err_free;
@@ -272,7 +315,7 @@ static int dbr_tmap_create(struct dbr_token_att *att, struct dbr_token_map **out
 	return 0;
 
 err_unmap:
-	dma_buf_unmap_attachment(att->attach, sgt, tok->map_dir);
+	dma_buf_unmap_attachment(att->attach, sgt, map->dir);
 err_free:
 	kfree(map);
 	return ret;
@@ -286,7 +329,7 @@ static void dbr_tmap_unmap_work(struct work_struct *work)
 	struct dma_resv *resv = dbr_att_resv(att);
 
 	dma_resv_lock(resv, NULL);
-	dma_buf_unmap_attachment(att->attach, map->sgt, att->tok->map_dir);
+	dma_buf_unmap_attachment(att->attach, map->sgt, map->dir);
 	dma_resv_unlock(resv);
 	kvfree(map->runs);
 	map->runs = NULL;
@@ -378,14 +421,28 @@ static const struct dma_buf_attach_ops dbr_att_ops = {
 
 /* ---- attachments ---- */
 
-static struct dbr_token_att *dbr_att_find(struct dbr_token *tok,
+/* @tok's link to its attachment on @tdev: RCU or dbr_token_mutex. */
+static struct dbr_token_link *dbr_link_find(struct dbr_token *tok,
+					    struct dbr_token_dev *tdev)
+{
+	struct dbr_token_link *link;
+
+	list_for_each_entry_rcu(link, &tok->links, tok_node,
+				lockdep_is_held(&dbr_token_mutex))
+		if (link->att->tdev == tdev)
+			return link;
+	return NULL;
+}
+
+/* Under dbr_token_mutex. */
+static struct dbr_token_att *dbr_att_find(struct dma_buf *dmabuf,
 					  struct dbr_token_dev *tdev)
 {
 	struct dbr_token_att *att;
 
-	list_for_each_entry_rcu(att, &tok->atts, tok_node,
-				lockdep_is_held(&dbr_token_mutex))
-		if (att->tdev == tdev)
+	lockdep_assert_held(&dbr_token_mutex);
+	hash_for_each_possible(dbr_att_hash, att, hnode, (unsigned long)dmabuf)
+		if (att->dmabuf == dmabuf && att->tdev == tdev)
 			return att;
 	return NULL;
 }
@@ -428,33 +485,34 @@ static void dbr_bounce_release(struct dbr_token_att *att)
 	att->bounce_bytes = 0;
 }
 
-/* Under dbr_token_mutex. */
+/* Under dbr_token_mutex: attach @tok's dma-buf to @tdev for @tok's directions. */
 static struct dbr_token_att *dbr_att_create(struct dbr_token *tok,
 					    struct dbr_token_dev *tdev)
 {
 	struct dbr_token_att *att;
 	int ret;
 
-	if (tdev->dead)
-		return ERR_PTR(-ENODEV);
 	att = kzalloc(sizeof(*att), GFP_KERNEL);
 	if (!att)
 		return ERR_PTR(-ENOMEM);
-	att->tok = tok;
+	INIT_LIST_HEAD(&att->links);
+	att->dmabuf = tok->dmabuf;
 	att->tdev = tdev;
+	att->dirs = tok->flags;
 	if (dbr_att_bounces(tdev->dma_dev)) {
 		ret = dbr_bounce_reserve(att, tok->size);
 		if (ret)
 			goto free_att;
 	}
-	att->attach = dma_buf_dynamic_attach(tok->dmabuf, tdev->dma_dev,
+	att->attach = dma_buf_dynamic_attach(att->dmabuf, tdev->dma_dev,
 					     &dbr_att_ops, att);
 	if (IS_ERR(att->attach)) {
 		ret = PTR_ERR(att->attach);
 		goto release_bounce;
 	}
+	get_dma_buf(att->dmabuf);
+	hash_add(dbr_att_hash, &att->hnode, (unsigned long)att->dmabuf);
 	list_add_tail(&att->dev_node, &tdev->atts);
-	list_add_tail_rcu(&att->tok_node, &tok->atts);
 	return att;
 
 release_bounce:
@@ -465,23 +523,94 @@ free_att:
 }
 
 /*
+ * Under dbr_token_mutex: @att is used for @dirs too. The current mapping
+ * may have been made for fewer directions; it goes stale, requests still
+ * using it finish on it, and the next one maps for all of them once it is
+ * unmapped (dbr_token_map_slow()).
+ */
+static void dbr_att_widen(struct dbr_token_att *att, u32 dirs)
+{
+	struct dma_resv *resv = dbr_att_resv(att);
+
+	if ((att->dirs | dirs) == att->dirs)
+		return;
+	dma_resv_lock(resv, NULL);
+	att->dirs |= dirs;
+	dbr_att_invalidate(att, false);
+	dma_resv_unlock(resv);
+}
+
+static void dbr_link_free(struct dbr_token_link *link)
+{
+	list_del_rcu(&link->tok_node);
+	list_del(&link->att_node);
+	kfree_rcu(link, rcu);
+}
+
+/*
  * Under dbr_token_mutex, with no request left on @att: really unmap and
- * detach, so the exporter sees no attachment of ours afterwards.
+ * detach, so the exporter sees no attachment of ours afterwards. Tokens
+ * still linked to it (the controller is going) lose their link.
  */
 static void dbr_att_destroy(struct dbr_token_att *att)
 {
 	struct dma_resv *resv = dbr_att_resv(att);
+	struct dbr_token_link *link, *next;
 
 	dma_resv_lock(resv, NULL);
 	dbr_att_invalidate(att, false);
 	dma_resv_unlock(resv);
 	wait_var_event(&att->maps_live, !atomic_read(&att->maps_live));
 
+	list_for_each_entry_safe(link, next, &att->links, att_node)
+		dbr_link_free(link);
+	hash_del(&att->hnode);
 	list_del(&att->dev_node);
-	list_del_rcu(&att->tok_node);
-	dma_buf_detach(att->tok->dmabuf, att->attach);
+	dma_buf_detach(att->dmabuf, att->attach);
+	dma_buf_put(att->dmabuf);
 	dbr_bounce_release(att);
 	kfree_rcu(att, rcu);
+}
+
+/*
+ * Under dbr_token_mutex: link @tok to the attachment of its dma-buf on
+ * @tdev, attaching on first use by any token.
+ */
+static struct dbr_token_link *dbr_link_create(struct dbr_token *tok,
+					      struct dbr_token_dev *tdev)
+{
+	struct dbr_token_link *link;
+	struct dbr_token_att *att;
+
+	if (tdev->dead)
+		return ERR_PTR(-ENODEV);
+	link = kzalloc(sizeof(*link), GFP_KERNEL);
+	if (!link)
+		return ERR_PTR(-ENOMEM);
+	att = dbr_att_find(tok->dmabuf, tdev);
+	if (att) {
+		dbr_att_widen(att, tok->flags);
+	} else {
+		att = dbr_att_create(tok, tdev);
+		if (IS_ERR(att)) {
+			kfree(link);
+			return ERR_CAST(att);
+		}
+	}
+	link->att = att;
+	list_add_tail(&link->att_node, &att->links);
+	list_add_tail_rcu(&link->tok_node, &tok->links);
+	return link;
+}
+
+/* Under dbr_token_mutex: @tok is done with @link's attachment. */
+static void dbr_link_destroy(struct dbr_token_link *link)
+{
+	struct dbr_token_att *att = link->att;
+
+	dbr_link_free(link);
+	if (list_empty(&att->links))
+		dbr_att_destroy(att);
 }
 
 /* ---- controllers ---- */
@@ -599,16 +728,10 @@ int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out)
 	}
 	kref_init(&tok->ref);
 	INIT_WORK(&tok->free_work, dbr_token_free_work);
-	INIT_LIST_HEAD(&tok->atts);
+	INIT_LIST_HEAD(&tok->links);
 	tok->flags = flags;
 	tok->dmabuf = dmabuf;
 	tok->size = dmabuf->size;
-	if (flags == DMABRIDGE_TOKEN_READ)
-		tok->map_dir = DMA_FROM_DEVICE;
-	else if (flags == DMABRIDGE_TOKEN_WRITE)
-		tok->map_dir = DMA_TO_DEVICE;
-	else
-		tok->map_dir = DMA_BIDIRECTIONAL;
 	*out = tok;
 	return 0;
 }
@@ -620,14 +743,17 @@ int dbr_token_create(int dmabuf_fd, u32 flags, struct dbr_token **out)
  * Sleeps until the requests holding @tok completed, then unmaps and detaches
  * it from every controller and drops the dma-buf.
  */
-/* Unmap and detach everywhere, drop the dma-buf: nothing uses @tok now. */
+/*
+ * Unlink from every attachment (the last user unmaps and detaches), drop
+ * the dma-buf: nothing uses @tok now.
+ */
 static void dbr_token_teardown(struct dbr_token *tok)
 {
-	struct dbr_token_att *att, *next;
+	struct dbr_token_link *link, *next;
 
 	mutex_lock(&dbr_token_mutex);
-	list_for_each_entry_safe(att, next, &tok->atts, tok_node)
-		dbr_att_destroy(att);
+	list_for_each_entry_safe(link, next, &tok->links, tok_node)
+		dbr_link_destroy(link);
 	mutex_unlock(&dbr_token_mutex);
 
 	dma_buf_put(tok->dmabuf);
@@ -717,13 +843,13 @@ static int dbr_token_wait_fences(struct dbr_token *tok,
 static struct dbr_token_map *dbr_token_map_fast(struct dbr_token *tok,
 						struct dbr_token_dev *tdev)
 {
-	struct dbr_token_att *att;
+	struct dbr_token_link *link;
 	struct dbr_token_map *map = NULL;
 
 	rcu_read_lock();
-	att = dbr_att_find(tok, tdev);
-	if (att)
-		map = rcu_dereference(att->cur);
+	link = dbr_link_find(tok, tdev);
+	if (link)
+		map = rcu_dereference(link->att->cur);
 	if (map && !kref_get_unless_zero(&map->ref))
 		map = NULL;
 	if (map) {
@@ -742,14 +868,20 @@ static struct dbr_token_map *dbr_token_map_fast(struct dbr_token *tok,
 static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
 {
 	struct dma_resv *resv = tok->dmabuf->resv;
+	struct dbr_token_link *link;
 	struct dbr_token_att *att;
 	struct dbr_token_map *map;
 	int ret;
 
+	/*
+	 * The attachment stays while @tok is linked to it (we hold @tok) and
+	 * the controller is live (the request holds it: dbr_token_dev_get()).
+	 */
 	mutex_lock(&dbr_token_mutex);
-	att = dbr_att_find(tok, tdev);
-	if (!att)
-		att = dbr_att_create(tok, tdev);
+	link = dbr_link_find(tok, tdev);
+	if (!link)
+		link = dbr_link_create(tok, tdev);
+	att = IS_ERR(link) ? ERR_CAST(link) : link->att;
 	mutex_unlock(&dbr_token_mutex);
 	if (IS_ERR(att))
 		return PTR_ERR(att);

@@ -9,8 +9,10 @@
  *                         (dbr_ctx.h)
  *     struct dbr_token    a dma-buf reference + direction; refcounted (@ref):
  *                         the context holds one, every request holds one
- *       dbr_token_att     one dynamic attachment per controller (private)
- *         dbr_token_map   one mapping of that attachment, as runs; refcounted:
+ *       dbr_token_link    the token's use of an attachment (private)
+ *         dbr_token_att   one dynamic attachment per dma-buf and controller,
+ *                         shared by all tokens of that dma-buf (private)
+ *           dbr_token_map one mapping of that attachment, as runs; refcounted:
  *                         the attachment holds one while it is current, every
  *                         request using it holds one
  *   struct dbr_token_dev  a controller as seen by tokens: its DMA device and
@@ -89,21 +91,19 @@ struct dbr_token_dev {
  * @free_work: tears the token down when a request dropped the last
  *	reference (dbr_token_put())
  * @flags: DMABRIDGE_TOKEN_* direction flags
- * @map_dir: direction the dma-buf is mapped with (from @flags)
  * @dmabuf: our reference to the dma-buf
  * @size: size of the dma-buf in bytes
- * @atts: one attachment per controller used so far; RCU list, changed
- *	under dbr_token_mutex
+ * @links: one link per controller used so far, to the attachment of
+ *	@dmabuf there; RCU list, changed under dbr_token_mutex
  * @rcu: frees the token once lockless lookups can no longer see it
  */
 struct dbr_token {
 	struct kref		ref;
 	struct work_struct	free_work;
 	u32			flags;
-	enum dma_data_direction	map_dir;
 	struct dma_buf		*dmabuf;
 	u64			size;
-	struct list_head	atts;
+	struct list_head	links;
 	struct rcu_head		rcu;
 };
 
@@ -120,6 +120,7 @@ struct dbr_token {
  * @att: attachment this mapping belongs to
  * @dma_dev: the controller's DMA device, for the syncs
  * @stats: the controller's counters
+ * @dir: direction it was mapped with (the attachment's tokens' directions)
  * @sgt: what dma_buf_map_attachment() returned
  * @len: bytes described by @runs, from token offset 0
  * @nr_runs: entries in @runs
@@ -139,6 +140,7 @@ struct dbr_token_map {
 	struct dbr_token_att	*att;
 	struct device		*dma_dev;
 	struct dbr_stats	*stats;
+	enum dma_data_direction	dir;
 	struct sg_table		*sgt;
 	u64			len;
 	unsigned int		nr_runs;
