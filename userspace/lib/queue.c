@@ -644,8 +644,10 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 		.token = token, .is_write = is_write, .stop_after = UINT32_MAX,
 	};
 	r->jobs = n <= 3 ? r->inl : malloc(n * sizeof(*r->jobs));
-	if (!r->jobs)
+	if (!r->jobs) {
+		r->next = next;		/* the slot stays free */
 		return -ENOMEM;
+	}
 	q->free_req = next;
 	ac.r = r;
 	for (unsigned int i = 0; i < nseg; i++) {
