@@ -1,5 +1,8 @@
 # The rig's own tests: it boots both kernels, passes exit statuses through,
-# fails on kernel warnings and hangs, and sets up IOMMU, swiotlb and BAR.
+# fails on kernel warnings and hangs, retries a stalled early boot, and sets
+# up IOMMU, swiotlb and BAR. The host scripts (tests/rig/*.sh) boot only as
+# often as their proof needs: exit-status's one boot also holds warning's
+# clean control and the check that a failed command is not retried.
 set(_rig ${PROJECT_SOURCE_DIR}/tests/rig)
 dbr_rig_test(NAME uname SCRIPT ${_rig}/uname.sh LABELS quick)
 dbr_rig_test(NAME exit-status SCRIPT ${_rig}/exit-status.sh)
