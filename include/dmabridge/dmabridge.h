@@ -10,7 +10,8 @@
  * never set errno; nothing is global: all state hangs off a struct dmab_ctx.
  * Thread safety: a context, its buffers and its files may be used from any
  * number of threads at once; a buffer or file must not be freed while
- * another thread uses it, and a context not before its buffers and files.
+ * another thread uses it, and a context not before its buffers, files and
+ * queues. A queue (dmab_queue_new) is used by one thread at a time.
  */
 #ifndef DMABRIDGE_DMABRIDGE_H
 #define DMABRIDGE_DMABRIDGE_H
