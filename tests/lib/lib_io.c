@@ -711,6 +711,49 @@ static void *busy_reaper(void *p)
 	return NULL;
 }
 
+/* One queue per thread: each reads its own part of the buffer. */
+struct qthread {
+	struct dmab_ctx *ctx;
+	struct dmab_file *f;
+	struct dmab_buf *b;
+	struct areq rq[4];
+	const char *err;
+};
+
+static void *qthread_run(void *p)
+{
+	struct qthread *t = p;
+	struct dmab_completion c[4];
+	struct dmab_queue *q;
+	unsigned int got = 0;
+	int ret;
+
+	if (dmab_queue_new(t->ctx, 4, 0, &q)) {
+		t->err = "dmab_queue_new";
+		return NULL;
+	}
+	for (unsigned int i = 0; i < 4; i++)
+		if (dmab_queue_read(q, t->f, t->b, t->rq[i].s.boff, t->rq[i].s.foff,
+				    t->rq[i].s.len, t->rq[i].tag)) {
+			t->err = "dmab_queue_read";
+			return NULL;
+		}
+	while (got < 4) {
+		ret = dmab_queue_reap(q, c + got, 4 - got, 60000);
+		if (ret <= 0) {
+			t->err = "dmab_queue_reap";
+			return NULL;
+		}
+		got += (unsigned int)ret;
+	}
+	for (unsigned int i = 0; i < 4; i++)
+		if (c[i].res != (int64_t)t->rq[c[i].tag & 3].s.len)
+			t->err = "a request's result";
+	if (dmab_queue_free(q))
+		t->err = "dmab_queue_free";
+	return NULL;
+}
+
 static int cmd_async(void)
 {
 	const uint64_t dsize = 16 * MIB, reg_off = 8192 + 512;
@@ -1211,6 +1254,48 @@ static int cmd_async(void)
 		dmab_ctx_free(other);
 		printf("ok: the queue's errnos (EBADF, ERANGE, EINVAL, EAGAIN, EBUSY after %d tries)\n",
 		       busy);
+	}
+
+	/* queues of one context on two threads at once */
+	{
+		struct qthread t[2];
+		pthread_t th[2];
+
+		memcpy(want, canary, dsize);
+		set_buf(&d, canary);
+		for (unsigned int k = 0; k < 2; k++) {
+			t[k] = (struct qthread){ .ctx = ctx, .f = f, .b = b };
+			for (unsigned int i = 0; i < 4; i++) {
+				uint64_t x = k * 4 + i;
+
+				t[k].rq[i] = (struct areq){ .s = { x * 1792 * 1024 + 7,
+								   x * 768 * 1024 + 7,
+								   1 * MIB + 333 * x },
+							    .tag = (k << 8) | i };
+				memcpy(want + reg_off + t[k].rq[i].s.boff,
+				       model + t[k].rq[i].s.foff, t[k].rq[i].s.len);
+			}
+		}
+		/* the cancel section's last write changed the file's first MiB */
+		file_snapshot(fd, model, MIB);
+		for (unsigned int k = 0; k < 2; k++)
+			for (unsigned int i = 0; i < 4; i++) {
+				struct shape *sh = &t[k].rq[i].s;
+
+				if (sh->foff < MIB)
+					memcpy(want + reg_off + sh->boff, model + sh->foff,
+					       sh->foff + sh->len > MIB ? MIB - sh->foff : sh->len);
+			}
+		for (unsigned int k = 0; k < 2; k++)
+			if (pthread_create(&th[k], NULL, qthread_run, &t[k]))
+				t_fail("pthread_create");
+		for (unsigned int k = 0; k < 2; k++) {
+			pthread_join(th[k], NULL);
+			if (t[k].err)
+				t_fail("thread %u: %s", k, t[k].err);
+		}
+		check_buf(&d, want, "two threads, a queue each");
+		printf("ok: two threads with a queue each, byte-exact\n");
 	}
 
 	/* the queue's requests are in the context's statistics */
