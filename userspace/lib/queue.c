@@ -667,10 +667,12 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 		return 0;
 	}
 	/*
-	 * The submission queue is full: submit it. The request is in either
-	 * way; a ring error shows at the next submit or reap.
+	 * More is waiting than the submission queue holds: submit it. Not
+	 * when it is just full, so that a caller who refills the queue after
+	 * a reap submits the lot with one system call. The request is in
+	 * either way; a ring error shows at the next submit or reap.
 	 */
-	if (q->pending >= q->depth - q->inflight)
+	if (q->pending > q->depth - q->inflight)
 		(void)issue_all(q);
 	return 0;
 }
