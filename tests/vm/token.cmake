@@ -1,22 +1,32 @@
 # VM tests of the dma-buf token path (issue 4). Included from tests/vm.
-# The data path (token-suite) runs on the full kernel x IOMMU matrix plus
-# swiotlb=force; the exporter checks, which do no I/O, run once per
-# configuration that matters, to keep the suite within its budget (about
-# 40 minutes on 2 cores under TCG).
-dbr_vm_test(NAME token-exporter KERNELS 6.1 LABELS quick)
-dbr_vm_test(NAME token-exporter-bar CASE token-exporter KERNELS 6.12
-            IOMMU strict RUN_ARGS --p2p-bar 64)
-dbr_vm_test(NAME token-exporter-swiotlb CASE token-exporter KERNELS 6.12
-            RUN_ARGS --swiotlb-force)
-dbr_vm_test(NAME token-lifecycle KERNELS 6.1 6.12 LABELS quick)
+# Which configuration covers what: docs/testing.md, "What covers what".
+# The small token cases run inside the NVMe suites' boots
+# (tests/vm/nvme.cmake: token-unbind, token-realtime, token-exporter with
+# the BAR, token-lifecycle and token-fuzz; token-bounce in the swiotlb
+# suites); here the quick set and the token data path.
+#
+# quick-suite (label quick, for ./scripts/test --quick): one 6.12 boot of
+# the cases that need no disk: the module loads and answers the version
+# query, token lifecycle and errnos, the test exporter's shapes.
+dbr_vm_test(NAME quick-suite CASE suite KERNELS 6.12 LABELS quick
+            ENV DBR_TEST_SUITE_CASES=kmod-load,token-lifecycle,token-exporter)
 
 # The token data path (issue 4). tests/vm/cases/token-suite runs every
 # token-* data case in one boot to keep VM time low (token-stats,
 # token-read-fs, token-holes, token-errno, token-leak, token-async,
 # token-kill); each case also runs alone under tests/vm/run. --p2p-bar adds
 # the page-less BAR exporter (ivshmem) to the exporters tried.
-# Both kernels, IOMMU off and strict.
-dbr_vm_test(NAME token-suite KERNELS 6.1 6.12 IOMMU off strict
+# One configuration per DMA mode, each on one kernel: the direct mapping
+# (IOMMU off) on 6.1 (here, with every exporter and token-stats),
+# swiotlb=force on 6.12 (below), IOMMU strict with the kernel's checkers
+# on 6.12-debug (tests/vm/debug.cmake). The other kernel of each mode is
+# covered by the token cases in other boots: 6.1 under IOMMU strict by
+# token-unbind, token-realtime and the exporter's BAR in nvme-suite/6.1
+# (and by lib-suite/6.1/strict, whose library reads and writes are token
+# requests), 6.12 direct by token-fuzz's valid requests and token-realtime
+# in nvme-suite/6.12/off. 6.1 strict and 6.12 off and strict token-suite
+# runs are left out: the same code under a mode another run covers.
+dbr_vm_test(NAME token-suite KERNELS 6.1 IOMMU off
             RUN_ARGS --p2p-bar 64 TIMEOUT 900)
 # swiotlb=force: every streaming DMA bounces. The device DMAs only into the
 # bounce slots, so a READ's data reaches the dma-buf only through the
@@ -29,27 +39,28 @@ dbr_vm_test(NAME token-suite KERNELS 6.1 6.12 IOMMU off strict
 # the canary where file data belongs; without the sync for the device
 # alone, READs pass and the first WRITE leaves the first pass's data
 # (seed | 0x8000) in the file.
-dbr_vm_test(NAME token-suite-swiotlb CASE token-suite KERNELS 6.12
-            RUN_ARGS --swiotlb-force --p2p-bar 64 TIMEOUT 900)
-# The controller unbound and bound again under 256 token reads of four
-# processes, 50 times (issue 16, defect 2): every request ends with its
-# bytes or ENODEV/EIO, nothing leaks. strict: each round maps and unmaps
-# through the IOMMU.
-dbr_vm_test(NAME token-unbind KERNELS 6.1 6.12 IOMMU strict TIMEOUT 600)
-# An xfs realtime file (data section on the dmabridge disk, realtime
-# section on the stock driver's) is refused with EXDEV, untouched (issue
-# 16, defect 4).
-dbr_vm_test(NAME token-realtime KERNELS 6.1 6.12 TIMEOUT 300)
-# Premapped tokens hold at most token_bounce_pct of the swiotlb pool; the
-# rest get ENOBUFS and ordinary I/O never waits for them (issue 16,
-# defect 7).
-dbr_vm_test(NAME token-bounce KERNELS 6.1 6.12 RUN_ARGS --swiotlb-force TIMEOUT 600)
+# One boot for everything 6.12 runs under swiotlb=force (tests/vm/cases/
+# suite): the rig's check that it bounces, the test exporter's shapes,
+# the token suite without token-stats (counters, the same under every
+# mode: 6.1 runs it) and without the exporter whose every page is its own
+# run (pages:1:reverse: a layout 6.1 runs; under bouncing the test
+# exporter's 64 KiB chunks already make every request sync many runs),
+# nvme-fio (16 MiB per job, as on 6.1: nvme.cmake),
+# and the bounded share of the pool tokens may hold (token-bounce: issue
+# 16, defect 7; premapped tokens hold at most token_bounce_pct of the
+# pool, the rest get ENOBUFS, ordinary I/O never waits for them).
+dbr_vm_test(NAME swiotlb-suite CASE suite KERNELS 6.12
+            RUN_ARGS --swiotlb-force --p2p-bar 64 TIMEOUT 1200
+            ENV DBR_TEST_SUITE_CASES=rig-iommu,rig-swiotlb,token-exporter,token-suite,nvme-fio,token-bounce
+                DBR_TEST_TOKEN_CASES=token-read-fs,token-holes,token-errno,token-leak,token-async,token-kill
+                DBR_TEST_TOKEN_EXPORTERS=udmabuf,vgem,pages:16,bar:16:reverse
+                DBR_TEST_FIO_SIZE=16M)
 # UAPI fuzz (issue 16, the debug lane): at least 100,000 malformed and
 # racing ioctls and uring_cmds per run (tests/vm/tools/uapi_fuzz.c): every
 # result an errno dmabridge(4) documents, writes to scratch files only (a
 # reference file compared byte for byte, fsck clean), nothing left attached,
 # dmabridge unloads. The BAR exporter joins the dma-bufs. On the stock 6.12
-# (100,000 calls in about 35 s under TCG, 70 s from boot to power-off) and
+# (100,000 calls in about 35 s under TCG; in nvme-suite/6.12, nvme.cmake) and
 # on 6.12-debug, whose KASAN, lockdep, DMA-API and kmemleak checks are the
 # point of it (100,000 calls in about 3 minutes, 6 from boot to power-off,
 # beside another guest): IOMMU strict there, as the lane's other cases.
@@ -62,7 +73,6 @@ dbr_vm_test(NAME token-bounce KERNELS 6.1 6.12 RUN_ARGS --swiotlb-force TIMEOUT 
 #   tests/vm/run --kernel 6.12-debug --iommu strict --p2p-bar 64 -- \
 #     tests/vm/cases/token-fuzz
 # or register it with -DDBR_FUZZ_DEBUG=ON.
-dbr_vm_test(NAME token-fuzz KERNELS 6.12 RUN_ARGS --p2p-bar 64 TIMEOUT 900)
 option(DBR_FUZZ_DEBUG "Run token-fuzz on 6.12-debug too (issue 16: fails until shared attachments)" OFF)
 if(DBR_FUZZ_DEBUG)
   dbr_vm_test(NAME token-fuzz KERNELS 6.12-debug IOMMU strict
