@@ -4,11 +4,16 @@
  * (lavapipe): a memory type no device has, a device created without the
  * export extensions, a signal value going backwards, and, where the
  * driver cannot export a dma-buf (lavapipe without /dev/udmabuf), that
- * the failing call is named. Each check prints "ok: ..." or "FAIL: ...".
+ * the failing call is named; where export works, the streamer's ordering:
+ * once the semaphore reaches a signal's value, every read enqueued before
+ * it is in the memory (checked through vkMapMemory, round after round).
+ * Each check prints "ok: ..." or "FAIL: ...".
  * Exit 0, 1 on a failure, 77 without a Vulkan device.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +47,69 @@ static VkDevice make_device(VkPhysicalDevice pd, int with_exts)
 	VkDevice dev = VK_NULL_HANDLE;
 
 	return vkCreateDevice(pd, &dci, NULL, &dev) == VK_SUCCESS ? dev : VK_NULL_HANDLE;
+}
+
+/*
+ * Rounds of 16 reads of 64 KiB from a 1 MiB file (each round shifted by
+ * one 64 KiB step, so each round changes every byte) and a signal; the
+ * host waits on the semaphore and must find the round's bytes in place.
+ */
+static void ordering(struct dmab_ctx *ctx, VkPhysicalDevice pd, VkDevice dev)
+{
+	const uint64_t sz = 1 << 20, piece = 64 << 10;
+	char path[] = "/tmp/vk_errors.XXXXXX";
+	struct dmab_vk_streamer *s = NULL;
+	struct dmab_vk_status st = { 0 };
+	struct dmab_vk_mem *m = NULL;
+	struct dmab_file *f = NULL;
+	unsigned char *data, *map = NULL;
+	int fd, round, bad = 0;
+	uint64_t i;
+
+	fd = mkstemp(path);
+	data = malloc(2 * sz);
+	if (fd < 0 || !data) {
+		CHECK(0, "ordering: temp file");
+		return;
+	}
+	for (i = 0; i < 2 * sz; i++)
+		data[i] = (unsigned char)(i * 131 + (i >> 16) * 7);
+	if (write(fd, data, 2 * sz) != (ssize_t)(2 * sz) ||
+	    dmab_file_open(ctx, path, O_RDONLY, 0, &f) ||
+	    dmab_vk_mem_alloc(ctx, pd, dev, sz, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+			      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT, DMAB_BUF_READ, &m, &st) ||
+	    vkMapMemory(dev, m->memory, 0, VK_WHOLE_SIZE, 0, (void **)&map) != VK_SUCCESS ||
+	    dmab_vk_streamer_new(ctx, dev, 8, &s, &st)) {
+		CHECK(0, "ordering: set-up ('%s')", st.what);
+		goto out;
+	}
+	for (round = 1; round <= 8 && !bad; round++) {
+		uint64_t shift = (uint64_t)(round % 16) * piece;
+
+		for (i = 0; i < sz; i += piece)
+			if (dmab_vk_streamer_read(s, f, m->buf, i, shift + i, piece, i))
+				bad = 1;
+		if (bad || dmab_vk_streamer_signal(s, (uint64_t)round) ||
+		    dmab_vk_streamer_wait(s, (uint64_t)round, 30ULL * 1000000000ULL)) {
+			bad = 1;
+			break;
+		}
+		if (memcmp(map, data + shift, sz))
+			bad = 2;
+	}
+	CHECK(!bad, "ordering: 8 rounds, each round's bytes in place once its "
+	      "value is reached (%s)", bad == 2 ? "bytes missing" : bad ? "call failed" : "ok");
+out:
+	if (s)
+		dmab_vk_streamer_free(s);
+	if (map)
+		vkUnmapMemory(dev, m->memory);
+	dmab_vk_mem_free(m);
+	if (f)
+		dmab_file_close(f);
+	close(fd);
+	unlink(path);
+	free(data);
 }
 
 int main(void)
@@ -104,6 +172,7 @@ int main(void)
 		CHECK(ret == -EOPNOTSUPP && strstr(st.what, "vkGetMemoryFdKHR"),
 		      "device without VK_KHR_external_memory_fd: %d, '%s'", ret,
 		      st.what);
+		ordering(ctx, pd, dev);
 	}
 
 	ret = dmab_vk_streamer_new(ctx, dev, 4, &s, &st);
