@@ -5,8 +5,10 @@
 #
 # Two boots, chosen for what each adds: the whole suite is over its time
 # budget, so the lib registrations together stay within about 300 s of
-# guest time (measured under TCG on 2 cores: 95 s and 52 s from boot to
-# power-off).
+# guest time. Measured under TCG on 2 cores: 95 s and 52 s from boot to
+# power-off before lib-async joined the suite; with it, the two guests
+# side by side on a loaded host, 171 s (6.1) and 109 s of cases plus boot
+# (6.12). A third boot would not fit.
 # - 6.1, IOMMU strict: the older kernel's io_uring and direct I/O under the
 #   library, with its tokens mapped through the IOMMU. lib-example skips
 #   there (Debian's 6.1 has no udmabuf).
