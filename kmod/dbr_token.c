@@ -900,17 +900,24 @@ static int dbr_token_map_slow(struct dbr_token *tok, struct dbr_token_dev *tdev)
 		 * its bounce slots back for a device-writable mapping), so
 		 * it must land before a new mapping's DMA does. Its requests
 		 * release it from their completion, never from a task that
-		 * could be waiting here.
+		 * could be waiting here. Another waiter may map first, and
+		 * maps_live is then never zero again while that mapping is
+		 * current: a new current mapping ends the wait too.
 		 */
 		ret = wait_var_event_interruptible(&att->maps_live,
-						   !atomic_read(&att->maps_live));
+						   !atomic_read(&att->maps_live) ||
+						   rcu_access_pointer(att->cur));
 		if (ret)
 			return ret;
 	}
 	if (!map) {
 		ret = dbr_tmap_create(att, &map);
-		if (!ret)
+		if (!ret) {
 			rcu_assign_pointer(att->cur, map);
+			/* order @cur before the waiters' check, as wake_up_var() wants */
+			smp_mb();
+			wake_up_var(&att->maps_live);
+		}
 	}
 	dma_resv_unlock(resv);
 	return ret;
