@@ -409,6 +409,19 @@ free_chunk:
 	return ERR_PTR(ret);
 }
 
+/*
+ * A READ that met the end of a disk whose controller is going away:
+ * removal sets the capacity to 0 before the disk's I/O stops, so a read of
+ * the raw disk then finds end of device. That is the device vanishing, not
+ * end of file: ENODEV, as for a request that comes after it.
+ */
+static long dbr_io_vanished(struct dbr_io_req *r, long res)
+{
+	if (!res && r->io.length && percpu_ref_is_dying(&r->t.tdev->live))
+		return -ENODEV;
+	return res;
+}
+
 /* Inverse of dbr_io_req_new(); @ret is the request's result. Frees @r. */
 static void dbr_io_req_release(struct dbr_io_req *r, long ret)
 {
@@ -601,6 +614,7 @@ long dbr_io_execute(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		ret = dbr_io_call(r, nr, NULL, false);
 		dbr_io_chunk_release(r);
 	} while (dbr_io_advance(r, dbr_io_chunk_finish(r, ret), &res));
+	res = dbr_io_vanished(r, res);
 	dbr_io_req_release(r, res);
 	return res;
 }
@@ -627,6 +641,7 @@ static void dbr_io_async_end(struct dbr_io_req *r, long res,
 	if (res == -ERESTARTSYS || res == -ERESTARTNOINTR ||
 	    res == -ERESTARTNOHAND || res == -ERESTART_RESTARTBLOCK)
 		res = -EINTR;
+	res = dbr_io_vanished(r, res);
 	dbr_io_req_release(r, res);
 	/* the tag comes back in big_cqe[0] on IORING_SETUP_CQE32 rings */
 	dbr_compat_uring_cmd_done(ucmd, res, tag, issue_flags);
