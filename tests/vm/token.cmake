@@ -63,18 +63,8 @@ dbr_vm_test(NAME swiotlb-suite CASE suite KERNELS 6.12
 # (100,000 calls in about 35 s under TCG; in nvme-suite/6.12, nvme.cmake) and
 # on 6.12-debug, whose KASAN, lockdep, DMA-API and kmemleak checks are the
 # point of it (100,000 calls in about 3 minutes, 6 from boot to power-off,
-# beside another guest): IOMMU strict there, as the lane's other cases.
-#
-# Not yet in the default suite on 6.12-debug: there it reports a defect
-# still open in issue 16 (two device-writable tokens of one dma-buf are two
-# overlapping mappings for one controller: "DMA-API: ... cacheline tracking
-# EEXIST"), which fails every such run until tokens of one buffer share
-# their attachment. Run it by hand there with
-#   tests/vm/run --kernel 6.12-debug --iommu strict --p2p-bar 64 -- \
-#     tests/vm/cases/token-fuzz
-# or register it with -DDBR_FUZZ_DEBUG=ON.
-option(DBR_FUZZ_DEBUG "Run token-fuzz on 6.12-debug too (issue 16: fails until shared attachments)" OFF)
-if(DBR_FUZZ_DEBUG)
-  dbr_vm_test(NAME token-fuzz KERNELS 6.12-debug IOMMU strict
-              RUN_ARGS --p2p-bar 64 TIMEOUT 2400)
-endif()
+# beside another guest): IOMMU strict there, as the lane's other cases. A
+# boot of its own rather than a case of debug-suite: that is the suite's
+# longest test already, and CTest runs this one beside it.
+dbr_vm_test(NAME token-fuzz KERNELS 6.12-debug IOMMU strict
+            RUN_ARGS --p2p-bar 64 TIMEOUT 2400)
