@@ -1,14 +1,17 @@
 # dbr_vm_test(NAME n CASE script [KERNELS 6.1 6.12] [IOMMU off strict]
-#             [RUN_ARGS ...] [TIMEOUT s] [LABELS ...] [ENV DBR_TEST_X=v ...])
+#             [RUN_ARGS ...] [TIMEOUT s] [COST s] [LABELS ...]
+#             [ENV DBR_TEST_X=v ...])
 # Registers one CTest test per kernel and IOMMU mode, named
 # vm/<n>/<kernel>/<iommu>, that boots the guest with tests/vm/run and runs
 # tests/vm/cases/<script> inside it. Kernels the build has no modules for
 # (not in DBR_TEST_SERIES) are left out. ENV: DBR_TEST_* knobs, which
-# tests/vm/run hands to the guest.
+# tests/vm/run hands to the guest. COST: the seconds the test takes on a
+# fresh machine, so that a build without CTest's timing history (a fresh
+# clone) starts the longest tests first at -j2 instead of last.
 set(DBR_VM_RUN ${PROJECT_SOURCE_DIR}/tests/vm/run)
 
 function(dbr_vm_test)
-  cmake_parse_arguments(T "" "NAME;CASE;TIMEOUT" "KERNELS;IOMMU;RUN_ARGS;LABELS;ENV" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;CASE;TIMEOUT;COST" "KERNELS;IOMMU;RUN_ARGS;LABELS;ENV" ${ARGN})
   if(NOT T_KERNELS)
     set(T_KERNELS 6.1 6.12)
   endif()
@@ -35,6 +38,9 @@ function(dbr_vm_test)
         SKIP_RETURN_CODE 77
         TIMEOUT ${T_TIMEOUT}
         ENVIRONMENT "DBR_BUILD=${PROJECT_BINARY_DIR};DBR_CACHE=${DBR_CACHE};${T_ENV}")
+      if(T_COST)
+        set_tests_properties(${name} PROPERTIES COST ${T_COST})
+      endif()
     endforeach()
   endforeach()
 endfunction()

@@ -43,7 +43,7 @@ dbr_rig_test(NAME debug-report SCRIPT ${_rig}/debug-report.sh ARGS all TIMEOUT 9
 # before the trim: token-suite 37.6 min in full, nvme-fio 7.4 min,
 # nvme-unbind-load 4.6 min; now: docs/testing.md, "What covers what".
 dbr_vm_test(NAME debug-suite CASE suite KERNELS 6.12-debug IOMMU strict
-            RUN_ARGS --p2p-bar 64 TIMEOUT 3600
+            RUN_ARGS --p2p-bar 64 TIMEOUT 3600 COST 1250
             ENV DBR_TEST_SUITE_CASES=rig-iommu,nvme-fio,nvme-unbind-load,token-unbind,token-suite
                 DBR_TEST_FIO_SIZE=16M DBR_TEST_UNBIND_ROUNDS=10
                 DBR_TEST_TOKEN_CASES=token-read-fs,token-holes,token-errno,token-leak,token-async,token-kill

@@ -67,4 +67,4 @@ dbr_vm_test(NAME swiotlb-suite CASE suite KERNELS 6.12
 # boot of its own rather than a case of debug-suite: that is the suite's
 # longest test already, and CTest runs this one beside it.
 dbr_vm_test(NAME token-fuzz KERNELS 6.12-debug IOMMU strict
-            RUN_ARGS --p2p-bar 64 TIMEOUT 2400)
+            RUN_ARGS --p2p-bar 64 TIMEOUT 2400 COST 360)
