@@ -23,6 +23,7 @@
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/magic.h>
+#include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -182,6 +183,15 @@ static bool dbr_io_next_gap(struct dbr_io_chunk *c, u32 done, unsigned long from
 }
 
 /*
+ * One CPU access at a time through dbr_io_fill_gaps(): exporters need not
+ * make begin_cpu_access() safe against itself (6.12's udmabuf builds its
+ * CPU sg table on first use without a lock, and two requests filling holes
+ * of one buffer at once leaked one of two tables: kmemleak on 6.12-debug,
+ * UAPI fuzz). Holes are the slow path; one lock for all buffers is enough.
+ */
+static DEFINE_MUTEX(dbr_io_cpu_access_mutex);
+
+/*
  * Zero the token bytes the filesystem did not DMA, through the exporter's
  * CPU mapping. Only valid if the filesystem wrote nothing but zeros: the
  * placeholder page tells. [@start, @end) is the first gap, in blocks.
@@ -205,9 +215,14 @@ static int dbr_io_fill_gaps(struct dbr_token *tok, struct dbr_io_chunk *c,
 	 * (udmabuf under swiotlb) copy its stale copy over the bytes our
 	 * DMA just placed.
 	 */
-	ret = dma_buf_begin_cpu_access(tok->dmabuf, DMA_TO_DEVICE);
-	if (ret)
+	/* a dying task leaves the holes to nobody: its request is over */
+	if (mutex_lock_killable(&dbr_io_cpu_access_mutex))
 		return -ENODATA;
+	ret = dma_buf_begin_cpu_access(tok->dmabuf, DMA_TO_DEVICE);
+	if (ret) {
+		ret = -ENODATA;
+		goto unlock;
+	}
 	ret = dbr_compat_dma_buf_vmap_unlocked(tok->dmabuf, &vmap);
 	if (ret) {
 		ret = -ENODATA;	/* no CPU mapping: the library fills */
@@ -225,6 +240,8 @@ static int dbr_io_fill_gaps(struct dbr_token *tok, struct dbr_io_chunk *c,
 	dbr_stat_add(tdev->stats, DBR_STAT_CPU_FILLED_BYTES, filled);
 end_access:
 	dma_buf_end_cpu_access(tok->dmabuf, DMA_TO_DEVICE);
+unlock:
+	mutex_unlock(&dbr_io_cpu_access_mutex);
 	return ret;
 }
 
