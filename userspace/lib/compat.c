@@ -83,6 +83,35 @@ int __dmab_compat_copy_in(struct dmab_buf *b, const struct __dmab_piece *p,
 	return end ? end : (int)n;
 }
 
+/*
+ * A compat piece's read or write through bounce memory @mem returned @res
+ * (io_uring): finish a short transfer synchronously, as read()/write()
+ * would be retried, and for a read copy the bytes into the buffer. Return
+ * the piece's bytes or -errno.
+ */
+int64_t __dmab_compat_complete(struct dmab_file *f, struct dmab_buf *b,
+			       const struct __dmab_piece *p, uint8_t *mem,
+			       bool is_write, int64_t res)
+{
+	int64_t more;
+
+	if (is_write) {
+		if (res < 0 || (uint64_t)res >= p->len)
+			return res;
+		more = __dmab_pwrite_full(f->cfd, mem + res,
+					  p->len - (uint64_t)res,
+					  p->foff + (uint64_t)res);
+		return more < 0 ? more : (int64_t)p->len;
+	}
+	if (res > 0 && (uint64_t)res < p->span_len) {
+		more = __dmab_pread_full(f->cfd, mem + res,
+					 p->span_len - (uint64_t)res,
+					 p->span_off + (uint64_t)res);
+		res = more < 0 ? more : res + more;
+	}
+	return __dmab_compat_copy_in(b, p, mem, res);	/* res < 0: res */
+}
+
 /* A write's bytes from the buffer into the bounce buffer. */
 int __dmab_compat_copy_out(struct dmab_buf *b, const struct __dmab_piece *p,
 			   uint8_t *bounce)

@@ -172,6 +172,9 @@ int64_t __dmab_compat_read_sync(struct dmab_file *f, struct dmab_buf *b,
 				const struct __dmab_piece *p, uint8_t *bounce);
 int64_t __dmab_compat_write_sync(struct dmab_file *f, struct dmab_buf *b,
 				 const struct __dmab_piece *p, uint8_t *bounce);
+int64_t __dmab_compat_complete(struct dmab_file *f, struct dmab_buf *b,
+			       const struct __dmab_piece *p, uint8_t *mem,
+			       bool is_write, int64_t res);
 int64_t __dmab_pread_full(int fd, void *dst, uint64_t len, uint64_t off);
 int64_t __dmab_pwrite_full(int fd, const void *src, uint64_t len,
 			   uint64_t off);

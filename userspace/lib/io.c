@@ -242,23 +242,7 @@ static void complete(struct call *c, uint64_t idx, int64_t res)
 		return;
 	}
 	mem = slot_mem(c, j->slot);
-	if (c->is_write) {
-		/* a short write: finish it, as pwrite() would be retried */
-		if (res >= 0 && (uint64_t)res < j->p.len) {
-			int64_t more = __dmab_pwrite_full(c->f->cfd, mem + res,
-							  j->p.len - (uint64_t)res,
-							  j->p.foff + (uint64_t)res);
-			res = more < 0 ? more : (int64_t)j->p.len;
-		}
-	} else {
-		if (res > 0 && (uint64_t)res < j->p.span_len) {
-			int64_t more = __dmab_pread_full(c->f->cfd, mem + res,
-							 j->p.span_len - (uint64_t)res,
-							 j->p.span_off + (uint64_t)res);
-			res = more < 0 ? more : res + more;
-		}
-		res = __dmab_compat_copy_in(c->b, &j->p, mem, res);
-	}
+	res = __dmab_compat_complete(c->f, c->b, &j->p, mem, c->is_write, res);
 	slot_put(c, j);
 	job_done(c, idx, res);
 }

@@ -425,23 +425,7 @@ static void complete(struct dmab_queue *q, uint64_t ud, int64_t res)
 		return;
 	}
 	mem = slot_mem(q, j->slot);
-	if (r->is_write) {
-		if (res >= 0 && (uint64_t)res < j->p.len) {
-			int64_t more = __dmab_pwrite_full(r->f->cfd, mem + res,
-							  j->p.len - (uint64_t)res,
-							  j->p.foff + (uint64_t)res);
-			res = more < 0 ? more : (int64_t)j->p.len;
-		}
-	} else {
-		if (res > 0 && (uint64_t)res < j->p.span_len) {
-			int64_t more = __dmab_pread_full(r->f->cfd, mem + res,
-							 j->p.span_len - (uint64_t)res,
-							 j->p.span_off + (uint64_t)res);
-			res = more < 0 ? more : res + more;
-		}
-		if (res != -ECANCELED)
-			res = __dmab_compat_copy_in(r->b, &j->p, mem, res);
-	}
+	res = __dmab_compat_complete(r->f, r->b, &j->p, mem, r->is_write, res);
 	slot_put(q, j);
 	job_done(q, r, i, res);
 	maybe_finish(q, r);
