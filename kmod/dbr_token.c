@@ -526,7 +526,9 @@ free_att:
  * Under dbr_token_mutex: @att is used for @dirs too. The current mapping
  * may have been made for fewer directions; it goes stale, requests still
  * using it finish on it, and the next one maps for all of them once it is
- * unmapped (dbr_token_map_slow()).
+ * unmapped (dbr_token_map_slow()). Its fence is published as by
+ * move_notify: an exporter's move after this finds no current mapping to
+ * invalidate, and must still wait for the stale one's DMA.
  */
 static void dbr_att_widen(struct dbr_token_att *att, u32 dirs)
 {
@@ -536,7 +538,7 @@ static void dbr_att_widen(struct dbr_token_att *att, u32 dirs)
 		return;
 	dma_resv_lock(resv, NULL);
 	att->dirs |= dirs;
-	dbr_att_invalidate(att, false);
+	dbr_att_invalidate(att, true);
 	dma_resv_unlock(resv);
 }
 
