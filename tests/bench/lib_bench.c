@@ -5,7 +5,7 @@
  * Not a test.
  *
  *   lib_bench SIDE --file PATH --len N --runtime S [--ramp S] [--span N]
- *             [--random] [--qd N]
+ *             [--random] [--qd N] [--maps FILE]
  *
  * SIDE:
  *   lib-sync   dmab_read() of --len at a time into a udmabuf (a context with
@@ -60,7 +60,7 @@
 #define MIB (1ULL << 20)
 
 static struct {
-	const char *side, *file;
+	const char *side, *file, *maps;
 	uint64_t len, span;
 	double runtime, ramp;
 	unsigned int qd;
@@ -218,6 +218,21 @@ static bool run_done(struct run *r, uint64_t bytes, double t)
 	return t < r->stop;
 }
 
+/* --maps FILE: where each object is mapped (tests/bench/lib-insns) */
+static void copy_maps(void)
+{
+	FILE *in = fopen("/proc/self/maps", "r"), *out = fopen(o.maps, "w");
+	char line[4096];
+
+	if (!in || !out)
+		die("--maps %s: %s", o.maps, strerror(errno));
+	while (fgets(line, sizeof(line), in))
+		fputs(line, out);
+	fclose(in);
+	if (fclose(out))
+		die("--maps %s: %s", o.maps, strerror(errno));
+}
+
 static void run_print(struct run *r)
 {
 	double secs = now() - r->from, cpu = cpu_now() - r->cpu0;
@@ -230,6 +245,8 @@ static void run_print(struct run *r)
 	       o.side, o.len, o.qd, r->ios, secs, r->ios / secs,
 	       r->bytes / secs / MIB, cpu, busy, cpu / gib, busy / gib,
 	       r->direct, r->compat);
+	if (o.maps)
+		copy_maps();
 }
 
 static uint64_t slots(void)
@@ -476,7 +493,7 @@ int main(int argc, char **argv)
 		{ "file", 1, NULL, 'f' }, { "len", 1, NULL, 'l' },
 		{ "runtime", 1, NULL, 't' }, { "ramp", 1, NULL, 'r' },
 		{ "span", 1, NULL, 's' }, { "random", 0, NULL, 'R' },
-		{ "qd", 1, NULL, 'q' }, { 0 }
+		{ "qd", 1, NULL, 'q' }, { "maps", 1, NULL, 'm' }, { 0 }
 	};
 	int c;
 
@@ -498,6 +515,7 @@ int main(int argc, char **argv)
 		case 's': o.span = parse_size(optarg); break;
 		case 'R': o.random = true; break;
 		case 'q': o.qd = (unsigned int)parse_size(optarg); break;
+		case 'm': o.maps = optarg; break;
 		default: die("bad option");
 		}
 	}
