@@ -20,10 +20,12 @@
  *              above on the stock nvme driver's disk
  *   raw-uring  --qd requests always in flight as IORING_OP_URING_CMD
  *              READs on /dev/dmabridge (SQE128/CQE32 ring, liburing, the
- *              control fd not registered, as the library's own rings)
+ *              control fd a registered file, as in the library's rings)
  *   lib-async  the same through the library's queue (dmab_queue_new with
- *              depth --qd; each completion's slot enqueued again and the
- *              batch submitted, as the raw loop does)
+ *              depth --qd; each completion's slot enqueued again, and the
+ *              batch submitted by the next dmab_queue_reap(), which
+ *              submits and waits in one system call as the raw loop's
+ *              io_uring_submit_and_wait() does)
  *
  * Requests are --len bytes, at random --len-aligned offsets in the first
  * --span bytes of PATH (--random) or sequential; the buffer offset cycles
@@ -380,6 +382,9 @@ static void side_raw_uring(void)
 	ret = io_uring_queue_init_params(o.qd, &ring, &p);
 	if (ret)
 		die("io_uring_queue_init: %s", strerror(-ret));
+	ret = io_uring_register_files(&ring, &ctl, 1);
+	if (ret)
+		die("io_uring_register_files: %s", strerror(-ret));
 
 	run_start(&r);
 	for (unsigned int slot = 0; slot < o.qd; slot++, inflight++) {
@@ -388,7 +393,8 @@ static void side_raw_uring(void)
 			.token_offset = (uint64_t)slot * o.len,
 			.file_offset = next_off(&seq), .length = o.len };
 
-		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ctl, NULL, 0, 0);
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, 0, NULL, 0, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
 		sqe->cmd_op = DMABRIDGE_IOC_READ;
 		memcpy(sqe->cmd, &io, sizeof(io));
 		io_uring_sqe_set_data64(sqe, slot);
@@ -416,7 +422,8 @@ static void side_raw_uring(void)
 				.token_offset = slot * o.len,
 				.file_offset = next_off(&seq), .length = o.len };
 
-			io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ctl, NULL, 0, 0);
+			io_uring_prep_rw(IORING_OP_URING_CMD, sqe, 0, NULL, 0, 0);
+			sqe->flags |= IOSQE_FIXED_FILE;
 			sqe->cmd_op = DMABRIDGE_IOC_READ;
 			memcpy(sqe->cmd, &io, sizeof(io));
 			io_uring_sqe_set_data64(sqe, slot);
@@ -456,10 +463,7 @@ static void side_lib_async(void)
 			die("dmab_queue_read: %s", strerror(-ret));
 	}
 	while (inflight) {
-		ret = dmab_queue_submit(q);
-		if (ret < 0)
-			die("dmab_queue_submit: %s", strerror(-ret));
-		n = dmab_queue_reap(q, comps, 64, -1);
+		n = dmab_queue_reap(q, comps, 64, -1);	/* submits, then waits */
 		if (n < 0)
 			die("dmab_queue_reap: %s", strerror(-n));
 		for (int i = 0; i < n; i++) {

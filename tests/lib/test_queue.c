@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The asynchronous queue's parts that need no device: signals complete in
+ * The asynchronous queue's parts that need no device: the pending list
+ * keeps enqueue order (also for a request put back after a fallback),
+ * signals complete in
  * order and only after every request enqueued before them (the bookkeeping
  * driven directly), the busy flag turns a second thread away with EBUSY,
  * and the public calls' errnos on a queue with nothing but signals in it
@@ -8,6 +10,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -198,8 +201,60 @@ static void test_api(void)
 	dmab_ctx_free(ctx);
 }
 
+/* The pending list, as issue_all() walks it: "seq,seq,..." */
+static const char *plist(struct dmab_queue *q)
+{
+	static char out[128];
+	size_t n = 0;
+
+	out[0] = 0;
+	for (int i = q->pl_head; i >= 0 && n < sizeof(out) - 8; i = q->reqs[i].pnext)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%u",
+				      n ? "," : "", (unsigned int)q->reqs[i].seq);
+	/* and backwards, so that a broken prev link shows too */
+	for (int i = q->pl_tail, k = 0; i >= 0; i = q->reqs[i].pprev, k++)
+		if (k > 8)
+			return "loop";
+	return out;
+}
+
+static void test_pending_list(void)
+{
+	static struct __dmab_qreq reqs[6];
+	struct dmab_queue *q = fake(8);
+
+	memset(reqs, 0, sizeof(reqs));
+	q->reqs = reqs;
+	q->pl_head = q->pl_tail = -1;
+	for (int i = 0; i < 6; i++)	/* slots used out of order, as they free */
+		reqs[i].seq = (uint64_t)(5 - i);
+	for (int i = 5; i >= 0; i--)
+		__dmab_q_pl_add(q, &reqs[i]);
+	CHECK(!strcmp(plist(q), "0,1,2,3,4,5"), "enqueue order: %s", plist(q));
+	__dmab_q_pl_add(q, &reqs[3]);
+	CHECK(!strcmp(plist(q), "0,1,2,3,4,5"), "added twice: %s", plist(q));
+	__dmab_q_pl_del(q, &reqs[5]);	/* seq 0: the head */
+	__dmab_q_pl_del(q, &reqs[2]);	/* seq 3 */
+	__dmab_q_pl_del(q, &reqs[0]);	/* seq 5: the tail */
+	__dmab_q_pl_del(q, &reqs[0]);
+	CHECK(!strcmp(plist(q), "1,2,4"), "after removals: %s", plist(q));
+	CHECK(q->reqs[q->pl_tail].seq == 4 && q->reqs[q->pl_head].seq == 1,
+	      "head and tail");
+	/* a fallback puts a request back at its place, not at the end */
+	__dmab_q_pl_add(q, &reqs[2]);
+	CHECK(!strcmp(plist(q), "1,2,3,4"), "seq 3 back in: %s", plist(q));
+	__dmab_q_pl_add(q, &reqs[5]);
+	CHECK(!strcmp(plist(q), "0,1,2,3,4"), "seq 0 back in: %s", plist(q));
+	__dmab_q_pl_add(q, &reqs[0]);
+	CHECK(!strcmp(plist(q), "0,1,2,3,4,5"), "seq 5 back in: %s", plist(q));
+	for (int i = 0; i < 6; i++)
+		__dmab_q_pl_del(q, &reqs[i]);
+	CHECK(q->pl_head == -1 && q->pl_tail == -1, "empty again");
+}
+
 int main(void)
 {
+	test_pending_list();
 	test_signals();
 	test_busy();
 	test_api();

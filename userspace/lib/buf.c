@@ -137,6 +137,10 @@ int __dmab_buf_token(struct dmab_buf *b, uint32_t *id)
 	struct dmabridge_token_create c = { .dmabuf_fd = b->fd };
 	int ret = 0;
 
+	/* made once, never changed until unregister: no lock once there */
+	*id = atomic_load_explicit(&b->token, memory_order_acquire);
+	if (*id)
+		return 0;
 	pthread_mutex_lock(&b->lock);
 	if (b->token)
 		goto out;
@@ -155,7 +159,7 @@ int __dmab_buf_token(struct dmab_buf *b, uint32_t *id)
 		ret = -b->token_err;
 		goto out;
 	}
-	b->token = c.id;
+	atomic_store_explicit(&b->token, c.id, memory_order_release);
 out:
 	*id = b->token;
 	pthread_mutex_unlock(&b->lock);

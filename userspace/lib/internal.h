@@ -73,7 +73,7 @@ struct dmab_buf {
 	uint64_t size, offset, length;
 	uint32_t flags;
 	pthread_mutex_t lock;		/* token and map creation */
-	uint32_t token;			/* 0: none yet */
+	_Atomic uint32_t token;		/* 0: none yet; set once */
 	_Atomic uint32_t direct_reason;	/* sticky once set */
 	int token_err;			/* the TOKEN_CREATE errno, if it failed */
 	bool map_tried;

@@ -120,6 +120,48 @@ static void act_del(struct dmab_queue *q, struct __dmab_qreq *r)
 		q->act_tail = r->prev;
 }
 
+/*
+ * The pending list: the requests that may have pieces to issue, in enqueue
+ * order, so that issuing walks those rather than every request in flight.
+ * A request whose piece falls back to the compat path goes back in at its
+ * place.
+ */
+void __dmab_q_pl_add(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	int i = req_idx(q, r), after = q->pl_tail;
+
+	if (r->on_plist)
+		return;
+	while (after >= 0 && q->reqs[after].seq > r->seq)
+		after = q->reqs[after].pprev;
+	r->pprev = after;
+	r->pnext = after >= 0 ? q->reqs[after].pnext : q->pl_head;
+	if (r->pnext >= 0)
+		q->reqs[r->pnext].pprev = i;
+	else
+		q->pl_tail = i;
+	if (after >= 0)
+		q->reqs[after].pnext = i;
+	else
+		q->pl_head = i;
+	r->on_plist = true;
+}
+
+void __dmab_q_pl_del(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	if (!r->on_plist)
+		return;
+	if (r->pprev >= 0)
+		q->reqs[r->pprev].pnext = r->pnext;
+	else
+		q->pl_head = r->pnext;
+	if (r->pnext >= 0)
+		q->reqs[r->pnext].pprev = r->pprev;
+	else
+		q->pl_tail = r->pprev;
+	r->on_plist = false;
+}
+
 static void note_reason(struct dmab_queue *q, struct __dmab_qreq *r,
 			uint32_t reason, uint64_t len)
 {
@@ -190,22 +232,28 @@ static void finish(struct dmab_queue *q, struct __dmab_qreq *r)
 	int64_t error = 0;
 	uint64_t error_off = 0;
 
+	bool counted = false;
+
 	if (r->is_write && !r->cancelled)
 		run_edges(q, r);
-	for (uint32_t i = 0; i < r->njobs; i++)	/* never to be issued now */
-		if (r->jobs[i].state == __DMAB_J_PENDING && !r->jobs[i].p.edge)
-			q->pending--;
+	__dmab_q_pl_del(q, r);
 	for (uint32_t i = 0; i < r->njobs; i++) {
 		struct __dmab_qjob *j = &r->jobs[i];
 
+		if (j->state == __DMAB_J_PENDING && !j->p.edge)
+			q->pending--;	/* never to be issued now */
+		if (counted)
+			continue;
 		if (j->state != __DMAB_J_DONE) {
 			dropped = true;
-			break;
+			counted = true;
+			continue;
 		}
 		if (j->res < 0) {
 			error = j->res;
 			error_off = j->p.foff;
-			break;
+			counted = true;
+			continue;
 		}
 		res->bytes += (uint64_t)j->res;
 		if (j->p.path == __DMAB_DIRECT)
@@ -213,7 +261,7 @@ static void finish(struct dmab_queue *q, struct __dmab_qreq *r)
 		else
 			res->compat_bytes += (uint64_t)j->res;
 		if ((uint64_t)j->res < j->p.len)
-			break;
+			counted = true;
 	}
 	if (r->cancelled && (dropped || error == -ECANCELED))
 		error = -ECANCELED;
@@ -343,6 +391,10 @@ static int issue(struct dmab_queue *q, struct __dmab_qreq *r, uint32_t i)
 		r->r.direct_requests++;
 		__dmab_direct_prep(sqe, r->f, r->token, r->is_write, j->p.boff,
 				   j->p.foff, j->p.len);
+		if (q->fixed) {		/* no fget/fput of it per request */
+			sqe->fd = 0;
+			sqe->flags |= IOSQE_FIXED_FILE;
+		}
 	} else if (r->is_write) {
 		r->r.compat_requests++;
 		io_uring_prep_write(sqe, r->f->cfd, slot_mem(q, j->slot),
@@ -360,15 +412,20 @@ static int issue(struct dmab_queue *q, struct __dmab_qreq *r, uint32_t i)
 	return 1;
 }
 
-/* Issue what can be issued, in enqueue order, and submit it. */
-static int issue_all(struct dmab_queue *q)
+/*
+ * Put what can be issued into the submission queue, in enqueue order (the
+ * pending list's). A request leaves the list once nothing of it is left
+ * to issue; one that failed at once or has only a write's edges (run by
+ * finish) completes here.
+ */
+static void issue_all(struct dmab_queue *q)
 {
-	int next, ret;
+	int next;
 
-	for (int ri = q->act_head; ri >= 0; ri = next) {
+	for (int ri = q->pl_head; ri >= 0 && q->inflight < q->depth; ri = next) {
 		struct __dmab_qreq *r = &q->reqs[ri];
 
-		next = r->next;
+		next = r->pnext;
 		while (r->hint < r->njobs && r->jobs[r->hint].state != __DMAB_J_PENDING)
 			r->hint++;
 		for (uint32_t i = r->hint; i < r->njobs && q->inflight < q->depth; i++) {
@@ -377,10 +434,18 @@ static int issue_all(struct dmab_queue *q)
 			if (!issue(q, r, i))
 				break;		/* no bounce slot: later */
 		}
-		/* failed at once, or only a write's edges (run by finish) */
-		maybe_finish(q, r);
+		if (!has_issuable(r)) {
+			__dmab_q_pl_del(q, r);
+			maybe_finish(q, r);
+		}
 	}
-	ret = io_uring_submit(&q->ring);
+}
+
+/* Hand the submission queue to the kernel; a full CQ is not an error. */
+static int submit(struct dmab_queue *q)
+{
+	int ret = io_uring_submit(&q->ring);
+
 	return ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR ? ret : 0;
 }
 
@@ -413,6 +478,7 @@ static void complete(struct dmab_queue *q, uint64_t ud, int64_t res)
 				q->pending++;
 			if (i < r->hint)
 				r->hint = i;
+			__dmab_q_pl_add(q, r);
 		} else {
 			if (res < 0 && __dmab_direct_fallback((int)res, &reason)) {
 				if (!r->r.reasons)	/* compat off: say why */
@@ -435,17 +501,15 @@ static void complete(struct dmab_queue *q, uint64_t ud, int64_t res)
 static bool drain_cqes(struct dmab_queue *q)
 {
 	struct io_uring_cqe *cqe;
-	bool any = false;
+	unsigned int head, n = 0;
 
-	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
-		uint64_t ud = io_uring_cqe_get_data64(cqe);
-		int64_t res = cqe->res;
-
-		io_uring_cqe_seen(&q->ring, cqe);
-		complete(q, ud, res);
-		any = true;
+	/* complete() never touches the ring's CQ: advance once for all */
+	io_uring_for_each_cqe(&q->ring, head, cqe) {
+		complete(q, io_uring_cqe_get_data64(cqe), cqe->res);
+		n++;
 	}
-	return any;
+	io_uring_cq_advance(&q->ring, n);
+	return n;
 }
 
 /* Issue, submit and take completions until nothing more moves. */
@@ -454,7 +518,8 @@ static int progress(struct dmab_queue *q)
 	int ret;
 
 	do {
-		ret = issue_all(q);
+		issue_all(q);
+		ret = submit(q);
 		if (ret)
 			return ret;
 	} while (drain_cqes(q));
@@ -484,6 +549,7 @@ int dmab_queue_new(struct dmab_ctx *ctx, unsigned int depth,
 	q->depth = depth;
 	q->efd = -1;
 	q->act_head = q->act_tail = -1;
+	q->pl_head = q->pl_tail = -1;
 	q->reqs = calloc(depth, sizeof(*q->reqs));
 	q->ready = calloc(depth, sizeof(*q->ready));
 	q->sigs = calloc(depth, sizeof(*q->sigs));
@@ -498,6 +564,9 @@ int dmab_queue_new(struct dmab_ctx *ctx, unsigned int depth,
 	ret = io_uring_queue_init_params(depth, &q->ring, &p);
 	if (ret)
 		goto free;
+	/* without it (no module: compat only; an old kernel) the fd is looked up */
+	q->fixed = ctx->ctl >= 0 &&
+		   !io_uring_register_files(&q->ring, &ctx->ctl, 1);
 	*qp = q;
 	return 0;
 free:
@@ -604,8 +673,18 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 	reason = __dmab_direct_reason(f, b, is_write);
 	if (len && reason == DMAB_REASON_NONE && __dmab_buf_token(b, &token))
 		reason = b->direct_reason;
-	nseg = __dmab_plan(file_off, b->offset + buf_off, len, reason,
-			   f->block_size, seg);
+	if (reason == DMAB_REASON_NONE && len && len <= chunk && f->block_size &&
+	    !((file_off | (b->offset + buf_off) | len) % f->block_size)) {
+		/* the common case, one whole direct piece: what planning gives */
+		nseg = 1;
+		seg[0] = (struct __dmab_seg){ .foff = file_off,
+					      .boff = b->offset + buf_off,
+					      .len = len, .path = __DMAB_DIRECT,
+					      .reason = DMAB_REASON_NONE };
+	} else {
+		nseg = __dmab_plan(file_off, b->offset + buf_off, len, reason,
+				   f->block_size, seg);
+	}
 	for (unsigned int i = 0; i < nseg; i++) {
 		if (seg[i].path == __DMAB_COMPAT &&
 		    q->ctx->set.compat == DMAB_COMPAT_OFF) {
@@ -616,35 +695,62 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 			__dmab_stats_add_result(&q->ctx->stats, is_write, &res);
 			return res.error;
 		}
-		n += __dmab_pieces(&seg[i], is_write, chunk, f->calign, NULL, NULL);
+		/* direct pieces are whole chunks: no need to walk them */
+		n += seg[i].path == __DMAB_DIRECT ? (seg[i].len + chunk - 1) / chunk :
+		     __dmab_pieces(&seg[i], is_write, chunk, f->calign, NULL, NULL);
 	}
 	if (n > UINT32_MAX - 1)
 		return -EINVAL;
 	r = &q->reqs[q->free_req];	/* used < depth: there is one */
 	next = r->next;
-	*r = (struct __dmab_qreq){
-		.tag = tag, .f = f, .b = b, .buf_off = buf_off,
-		.file_off = file_off, .len = len, .epoch = q->nsignals,
-		.token = token, .is_write = is_write, .stop_after = UINT32_MAX,
-	};
+	/* every field but the inline jobs, which add_piece writes */
 	r->jobs = n <= 3 ? r->inl : malloc(n * sizeof(*r->jobs));
-	if (!r->jobs) {
-		r->next = next;		/* the slot stays free */
-		return -ENOMEM;
-	}
+	if (!r->jobs)
+		return -ENOMEM;		/* the slot stays free */
+	r->on_plist = false;
+	r->seq = q->seq++;
+	r->tag = tag;
+	r->f = f;
+	r->b = b;
+	r->buf_off = buf_off;
+	r->file_off = file_off;
+	r->len = len;
+	r->epoch = q->nsignals;
+	r->token = token;
+	r->is_write = is_write;
+	r->cancelled = false;
+	r->njobs = 0;
+	r->hint = 0;
+	r->inflight = 0;
+	r->stop_after = UINT32_MAX;
+	r->r = (struct dmab_result){ 0 };
 	q->free_req = next;
 	ac.r = r;
-	for (unsigned int i = 0; i < nseg; i++) {
-		if (seg[i].path == __DMAB_COMPAT)
-			note_reason(q, r, seg[i].reason, seg[i].len);
-		__dmab_pieces(&seg[i], is_write, chunk, f->calign, add_piece, &ac);
+	if (nseg == 1 && n == 1 && seg[0].path == __DMAB_DIRECT) {
+		r->jobs[0] = (struct __dmab_qjob){
+			.p = { .foff = seg[0].foff, .boff = seg[0].boff,
+			       .len = seg[0].len, .span_off = seg[0].foff,
+			       .span_len = seg[0].len, .path = __DMAB_DIRECT,
+			       .reason = DMAB_REASON_NONE },
+			.slot = -1,
+		};
+		r->njobs = 1;
+		q->pending++;
+	} else {
+		for (unsigned int i = 0; i < nseg; i++) {
+			if (seg[i].path == __DMAB_COMPAT)
+				note_reason(q, r, seg[i].reason, seg[i].len);
+			__dmab_pieces(&seg[i], is_write, chunk, f->calign,
+				      add_piece, &ac);
+		}
+		for (uint32_t i = 0; i < r->njobs; i++)
+			if (!r->jobs[i].p.edge)
+				q->pending++;
 	}
-	for (uint32_t i = 0; i < r->njobs; i++)
-		if (!r->jobs[i].p.edge)
-			q->pending++;
 	q->used++;
 	q->open_left++;
 	act_add(q, r);
+	__dmab_q_pl_add(q, r);
 	if (!r->njobs) {		/* nothing to move */
 		finish(q, r);
 		kick(q);
@@ -656,8 +762,10 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 	 * a reap submits the lot with one system call. The request is in
 	 * either way; a ring error shows at the next submit or reap.
 	 */
-	if (q->pending > q->depth - q->inflight)
-		(void)issue_all(q);
+	if (q->pending > q->depth - q->inflight) {
+		issue_all(q);
+		(void)submit(q);
+	}
 	return 0;
 }
 
@@ -726,28 +834,49 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 	if (q->efd >= 0)
 		(void)!read(q->efd, &cnt, sizeof(cnt));	/* rearmed below */
 	for (;;) {
-		ret = progress(q);
-		if (ret)
-			LEAVE(q, ret);
-		/* nothing in the kernel can make a request complete: never wait */
+		issue_all(q);
+		if (drain_cqes(q))
+			continue;
+		/*
+		 * Records to hand back, or nothing in the kernel can make a
+		 * request complete: submit what was issued, never wait.
+		 * Otherwise submit and wait in one system call, as a raw
+		 * io_uring_submit_and_wait() loop does.
+		 */
 		if (q->rcount || q->act_head < 0 || !timeout_ms ||
-		    (!q->inflight && !q->cancels))
+		    (!q->inflight && !q->cancels)) {
+			ret = submit(q);
+			if (ret)
+				LEAVE(q, ret);
+			if (drain_cqes(q))
+				continue;
 			break;
+		}
 		if (timeout_ms < 0) {
-			ret = io_uring_wait_cqe(&q->ring, &cqe);
+			ret = io_uring_submit_and_wait(&q->ring, 1);
+			ret = ret > 0 ? 0 : ret;
 		} else {
 			int64_t left = deadline - now_ms();
 			struct __kernel_timespec ts;
 
-			if (left <= 0)
+			if (left <= 0) {
+				ret = submit(q);
+				if (ret)
+					LEAVE(q, ret);
 				break;
+			}
 			ts.tv_sec = left / 1000;
 			ts.tv_nsec = (left % 1000) * 1000000;
-			ret = io_uring_wait_cqe_timeout(&q->ring, &cqe, &ts);
+			/* SQEs submitted, or -errno (-ETIME: none came) */
+			ret = io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1,
+							       &ts, NULL);
+			ret = ret > 0 ? 0 : ret;
 		}
-		if (ret == -ETIME)
+		if (ret == -ETIME) {
+			drain_cqes(q);
 			break;
-		if (ret && ret != -EINTR && ret != -EAGAIN)
+		}
+		if (ret && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			LEAVE(q, ret);
 	}
 	n = q->rcount < max ? q->rcount : max;

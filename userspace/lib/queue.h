@@ -29,6 +29,9 @@ struct __dmab_qjob {
 /* An enqueued read or write until it completes. */
 struct __dmab_qreq {
 	int prev, next;			/* the active list (enqueue order) */
+	int pprev, pnext;		/* the pending list, while on it */
+	bool on_plist;
+	uint64_t seq;			/* enqueue order */
 	uint64_t tag;
 	struct dmab_file *f;
 	struct dmab_buf *b;
@@ -62,6 +65,8 @@ struct dmab_queue {
 	struct __dmab_qreq *reqs;	/* depth slots */
 	int free_req;			/* free slots, chained by next */
 	int act_head, act_tail;		/* requests not yet complete */
+	int pl_head, pl_tail;		/* those with pieces to issue, in order */
+	uint64_t seq;			/* requests enqueued */
 
 	struct dmab_completion *ready;	/* completed, not reaped: a FIFO */
 	unsigned int rhead, rcount;
@@ -81,6 +86,7 @@ struct dmab_queue {
 	uint8_t *edge;			/* write edges: DMAB_ALIGN_MAX bytes */
 
 	int efd;			/* eventfd, -1 until asked for */
+	bool fixed;			/* the control fd is the ring's file 0 */
 
 	struct dmab_queue_error err;	/* first failure since the query */
 	uint32_t failures;
@@ -90,5 +96,8 @@ struct dmab_queue {
 void __dmab_q_sig_push(struct dmab_queue *q, uint64_t value);
 void __dmab_q_req_done(struct dmab_queue *q, uint64_t epoch);
 void __dmab_q_post(struct dmab_queue *q, const struct dmab_completion *c);
+/* the pending list (pure; unit-tested): in enqueue order, by seq */
+void __dmab_q_pl_add(struct dmab_queue *q, struct __dmab_qreq *r);
+void __dmab_q_pl_del(struct dmab_queue *q, struct __dmab_qreq *r);
 
 #endif /* DMAB_QUEUE_H */
