@@ -192,11 +192,16 @@ static const struct file_operations dbr_uapi_fops = {
 	.llseek		= noop_llseek,
 };
 
+/*
+ * Root only by default: a token request moves data between a dma-buf and
+ * any file the caller could open, by DMA. udev/60-dmabridge-access.rules
+ * gives the node to the dmabridge group (docs/install.md).
+ */
 static struct miscdevice dbr_uapi_dev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= DMABRIDGE_CTL_NAME,
 	.fops	= &dbr_uapi_fops,
-	.mode	= 0666,
+	.mode	= 0600,
 };
 
 int dbr_uapi_init(void)
