@@ -21,11 +21,12 @@ dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.1 IOMMU strict
             ENV DBR_TEST_SUITE_CASES=rig-iommu,rig-p2p,kmod-load,token-lifecycle,token-exporter,${_nvme_cases},token-realtime,token-unbind)
 # 6.12 adds token-realtime, the UAPI fuzz test (token-fuzz, 100,000
 # calls, whose valid requests are 6.12's direct-mapped token I/O; on
-# 6.12-debug see tests/vm/token.cmake) and the packaging's udev rule
-# (pkg-udev: /dev/dmabridge for the dmabridge group only, issue 20).
+# 6.12-debug see tests/vm/token.cmake) and the packaging (issue 20): the
+# udev rule (pkg-udev: /dev/dmabridge for the dmabridge group only) and
+# the module installed through DKMS (pkg-dkms; tests/pkg builds it).
 dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.12 IOMMU off
             RUN_ARGS --p2p-bar 64 TIMEOUT 1200
-            ENV DBR_TEST_SUITE_CASES=rig-iommu,${_nvme_cases},token-realtime,token-fuzz,pkg-udev)
+            ENV DBR_TEST_SUITE_CASES=rig-iommu,${_nvme_cases},token-realtime,token-fuzz,pkg-udev,pkg-dkms)
 # Bounce buffering (swiotlb=force, IOMMU off): data is only right if every
 # mapping is synced and PRP segments keep their page offset through swiotlb
 # (dma_set_min_align_mask). nvme-fio moves 16 MiB per fio job here instead
