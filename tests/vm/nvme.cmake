@@ -24,8 +24,10 @@ dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.1 IOMMU strict
 # 6.12-debug see tests/vm/token.cmake) and the packaging (issue 20): the
 # udev rule (pkg-udev: /dev/dmabridge for the dmabridge group only) and
 # the module installed through DKMS (pkg-dkms; tests/pkg builds it).
+# Those two took 290 s together at a load average of 21 (about 110 s on
+# a fresh machine), hence the longer timeout.
 dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.12 IOMMU off
-            RUN_ARGS --p2p-bar 64 TIMEOUT 1200
+            RUN_ARGS --p2p-bar 64 TIMEOUT 1500
             ENV DBR_TEST_SUITE_CASES=rig-iommu,${_nvme_cases},token-realtime,token-fuzz,pkg-udev,pkg-dkms)
 # Bounce buffering (swiotlb=force, IOMMU off): data is only right if every
 # mapping is synced and PRP segments keep their page offset through swiotlb
