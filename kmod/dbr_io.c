@@ -175,6 +175,8 @@ static bool dbr_io_next_gap(struct dbr_io_chunk *c, u32 done, unsigned long from
 	/* a short read at end of file ends inside a block */
 	unsigned long nbits = DIV_ROUND_UP(done, 1U << c->lbs_shift);
 
+	if (c->whole)
+		return false;
 	*start = find_next_zero_bit(c->covered, nbits, from);
 	if (*start >= nbits)
 		return false;
@@ -502,6 +504,10 @@ static void dbr_io_sync_covered(struct dbr_io_chunk *c)
 	unsigned long nbits = c->len >> c->lbs_shift, start, end;
 	struct dbr_seg_iter sub;
 
+	if (c->whole) {
+		dbr_token_sync_for_cpu(c->map, &c->range, DMA_FROM_DEVICE);
+		return;
+	}
 	start = find_first_bit(c->covered, nbits);
 	while (start < nbits) {
 		end = find_next_zero_bit(c->covered, nbits, start);

@@ -53,6 +53,8 @@ struct io_uring_cmd;
  * @len: bytes in this chunk
  * @lbs_shift: log2 of the target's logical block size: @covered's unit
  * @covered: blocks of this chunk a command moved by DMA (dbr_io_cover())
+ * @whole: one command moved the whole chunk (the usual case: a small
+ *	request of one bio); @covered is then left as it was, all zero
  * @page: the placeholder page; zeroed, so after the call any non-zero byte
  *	in it proves the filesystem moved real data by CPU
  * @page_dirty: a call may have written to @page: zero it before the next
@@ -71,6 +73,7 @@ struct dbr_io_chunk {
 	struct dbr_seg_iter	range;
 	struct hlist_node	hnode;
 	DECLARE_BITMAP(covered, DBR_IO_COVER_BITS);
+	bool			whole;
 	struct page		*page;
 	bool			page_dirty;
 	struct rcu_head		rcu;

@@ -144,6 +144,7 @@ unsigned int dbr_io_chunk_setup(struct dbr_io_chunk *c,
 	c->lbs_shift = lbs_shift;
 	/* only the blocks of this call are ever looked at */
 	bitmap_zero(c->covered, DIV_ROUND_UP(len, 1U << lbs_shift));
+	c->whole = false;
 	if (c->page_dirty) {
 		clear_highpage(c->page);
 		c->page_dirty = false;
@@ -247,8 +248,15 @@ static void dbr_io_cover_window(struct dbr_io_chunk *c, u64 skip, u32 len)
 {
 	/*
 	 * Marked when issued: if the command fails, the direct-I/O call fails
-	 * and the coverage of the chunk is never looked at.
+	 * and the coverage of the chunk is never looked at. A window of the
+	 * whole chunk is the only window of its call (windows never share a
+	 * block): one flag instead of the bits, so the common case neither
+	 * sets nor later scans them (dbr_io_next_gap(), dbr_io_sync_covered()).
 	 */
+	if (!skip && len == c->len) {
+		WRITE_ONCE(c->whole, true);
+		return;
+	}
 	dbr_io_cover(c->covered, skip >> c->lbs_shift, len >> c->lbs_shift);
 }
 
@@ -347,6 +355,8 @@ int dbr_io_rq_map(struct request *req, struct device *dev,
 
 		if (!dbr_io_bio_window(first, first_bio, &skip, &len))
 			ret = -EINVAL;
+		else if (!skip && len == first->len)
+			*it = first->range;	/* the whole chunk: as looked up */
 		else
 			ret = dbr_seg_iter_sub(it, &first->range, skip, len);
 		if (!ret)
