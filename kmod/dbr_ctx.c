@@ -44,6 +44,8 @@ void dbr_ctx_free(struct dbr_ctx *ctx)
 	unsigned long id;
 
 	xa_for_each(&ctx->tokens, id, tok) {
+		if (id < DBR_CTX_FAST_TOKENS)
+			RCU_INIT_POINTER(ctx->fast[id], NULL);
 		if (xa_erase(&ctx->tokens, id) == tok)
 			dbr_token_destroy(tok);
 	}
@@ -84,8 +86,16 @@ void dbr_ctx_token_unreserve(struct dbr_ctx *ctx, u32 id)
  */
 void dbr_ctx_token_publish(struct dbr_ctx *ctx, u32 id, struct dbr_token *tok)
 {
+	/*
+	 * Under the removal lock: a TOKEN_DESTROY of @id between the two
+	 * stores would free @tok and leave it in @fast.
+	 */
+	mutex_lock(&ctx->lock);
 	/* the slot exists: storing into a reservation allocates nothing */
 	xa_store(&ctx->tokens, id, tok, GFP_KERNEL);
+	if (id < DBR_CTX_FAST_TOKENS)
+		rcu_assign_pointer(ctx->fast[id], tok);
+	mutex_unlock(&ctx->lock);
 }
 
 /**
@@ -109,8 +119,12 @@ int dbr_ctx_token_remove(struct dbr_ctx *ctx, u32 id)
 	 * let a second creator take the id: remove published tokens only.
 	 */
 	mutex_lock(&ctx->lock);
-	if (xa_load(&ctx->tokens, id))
+	if (xa_load(&ctx->tokens, id)) {
+		/* new requests miss it from here on: dbr_ctx_token_get() */
+		if (id < DBR_CTX_FAST_TOKENS)
+			RCU_INIT_POINTER(ctx->fast[id], NULL);
 		tok = xa_erase(&ctx->tokens, id);
+	}
 	mutex_unlock(&ctx->lock);
 	if (!tok)
 		return -ENOENT;
@@ -132,13 +146,17 @@ struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id)
 
 	/*
 	 * No lock: a token is freed an RCU grace period after it left the
-	 * xarray (dbr_token_destroy()), and one whose count already reached
+	 * xarray and @fast (dbr_token_destroy()), and one whose count already reached
 	 * zero is being torn down, as good as gone.
 	 */
 	rcu_read_lock();
-	tok = xa_load(&ctx->tokens, id);
+	if (id < DBR_CTX_FAST_TOKENS)
+		tok = rcu_dereference(ctx->fast[id]);
+	else
+		tok = xa_load(&ctx->tokens, id);
 	if (tok && !kref_get_unless_zero(&tok->ref))
 		tok = NULL;
 	rcu_read_unlock();
 	return tok;
 }
+
