@@ -980,9 +980,10 @@ int dbr_token_map(struct dbr_token *tok, struct dbr_token_dev *tdev,
 
 /* ---- syncs ---- */
 
-static unsigned int dbr_token_sync(struct dbr_token_map *map,
-				   const struct dbr_seg_iter *range,
-				   enum dma_data_direction dir, bool for_device)
+/* Inlined into its two callers: @for_device is a constant in each. */
+static __always_inline unsigned int
+dbr_token_sync(struct dbr_token_map *map, const struct dbr_seg_iter *range,
+	       enum dma_data_direction dir, bool for_device)
 {
 	const struct dbr_run *run = &range->runs[range->idx];
 	const struct dbr_run *end = range->runs + range->nr;
