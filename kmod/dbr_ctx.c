@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Contexts: the tokens of one open file description of /dev/dmabridge.
- * Closing it (or the process dying) destroys them, after their requests
- * drained.
+ * Contexts: the tokens and registered targets of one open file description
+ * of /dev/dmabridge. Closing it (or the process dying) destroys the tokens,
+ * after their requests drained, and drops the targets.
  *
  * A token's id is reserved first and the token published last, so that
  * nothing touches a token once another thread may destroy it: a
  * TOKEN_DESTROY of the (predictable, lowest free) id may free it at once.
  * A reserved id reads as no token for requests and for removal.
  */
+#include <linux/file.h>
 #include <linux/mutex.h>
+#include <linux/nospec.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -40,9 +42,16 @@ struct dbr_ctx *dbr_ctx_new(void)
  */
 void dbr_ctx_free(struct dbr_ctx *ctx)
 {
+	struct dbr_ctx_target *t;
 	struct dbr_token *tok;
 	unsigned long id;
+	unsigned int i;
 
+	for (i = 0; i < DMABRIDGE_MAX_TARGETS; i++) {
+		t = rcu_dereference_protected(ctx->targets[i], true);
+		if (t)
+			dbr_ctx_target_put(t);
+	}
 	xa_for_each(&ctx->tokens, id, tok) {
 		if (id < DBR_CTX_FAST_TOKENS)
 			RCU_INIT_POINTER(ctx->fast[id], NULL);
@@ -160,3 +169,113 @@ struct dbr_token *dbr_ctx_token_get(struct dbr_ctx *ctx, u32 id)
 	return tok;
 }
 
+/* ---- registered targets ------------------------------------------------ */
+
+/**
+ * dbr_ctx_target_reserve() - reserve the lowest free target index
+ * @ctx: context
+ * @index: the index
+ *
+ * A reserved index reads as no target until dbr_ctx_target_publish().
+ *
+ * Return: 0, or -ENOSPC when DMABRIDGE_MAX_TARGETS are registered.
+ */
+int dbr_ctx_target_reserve(struct dbr_ctx *ctx, u32 *index)
+{
+	unsigned long i;
+
+	mutex_lock(&ctx->lock);
+	i = find_first_zero_bit(ctx->target_used, DMABRIDGE_MAX_TARGETS);
+	if (i < DMABRIDGE_MAX_TARGETS)
+		__set_bit(i, ctx->target_used);
+	mutex_unlock(&ctx->lock);
+	if (i >= DMABRIDGE_MAX_TARGETS)
+		return -ENOSPC;
+	*index = i;
+	return 0;
+}
+
+/** dbr_ctx_target_unreserve() - give a reserved, unpublished index back */
+void dbr_ctx_target_unreserve(struct dbr_ctx *ctx, u32 index)
+{
+	mutex_lock(&ctx->lock);
+	__clear_bit(index, ctx->target_used);
+	mutex_unlock(&ctx->lock);
+}
+
+/**
+ * dbr_ctx_target_publish() - make a reserved index name @t
+ * @ctx: context
+ * @index: from dbr_ctx_target_reserve()
+ * @t: the target; the context takes the caller's reference
+ */
+void dbr_ctx_target_publish(struct dbr_ctx *ctx, u32 index,
+			    struct dbr_ctx_target *t)
+{
+	mutex_lock(&ctx->lock);
+	rcu_assign_pointer(ctx->targets[index], t);
+	mutex_unlock(&ctx->lock);
+}
+
+/**
+ * dbr_ctx_target_remove() - unregister a published target
+ * @ctx: context
+ * @index: its index
+ *
+ * The index is free at once; requests holding the target keep its file
+ * until they are released.
+ *
+ * Return: 0, or -ENOENT if @index holds no published target.
+ */
+int dbr_ctx_target_remove(struct dbr_ctx *ctx, u32 index)
+{
+	struct dbr_ctx_target *t = NULL;
+
+	if (index >= DMABRIDGE_MAX_TARGETS)
+		return -ENOENT;
+	mutex_lock(&ctx->lock);
+	t = rcu_dereference_protected(ctx->targets[index],
+				      lockdep_is_held(&ctx->lock));
+	if (t) {
+		RCU_INIT_POINTER(ctx->targets[index], NULL);
+		__clear_bit(index, ctx->target_used);
+	}
+	mutex_unlock(&ctx->lock);
+	if (!t)
+		return -ENOENT;
+	dbr_ctx_target_put(t);
+	return 0;
+}
+
+/**
+ * dbr_ctx_target_get() - look a registered target up for a request
+ * @ctx: context of the file the request came through
+ * @index: the request's target index
+ *
+ * Return: the target with a reference for the caller (dbr_ctx_target_put()),
+ * or NULL if @index holds none.
+ */
+struct dbr_ctx_target *dbr_ctx_target_get(struct dbr_ctx *ctx, u32 index)
+{
+	struct dbr_ctx_target *t;
+
+	if (index >= DMABRIDGE_MAX_TARGETS)
+		return NULL;
+	index = array_index_nospec(index, DMABRIDGE_MAX_TARGETS);
+	/* freed a grace period after its last reference, as tokens are */
+	rcu_read_lock();
+	t = rcu_dereference(ctx->targets[index]);
+	if (t && !kref_get_unless_zero(&t->ref))
+		t = NULL;
+	rcu_read_unlock();
+	return t;
+}
+
+/* The last reference went: the file, then the target after a grace period. */
+void __dbr_ctx_target_release(struct kref *ref)
+{
+	struct dbr_ctx_target *t = container_of(ref, struct dbr_ctx_target, ref);
+
+	fput(t->file);
+	kfree_rcu(t, rcu);
+}

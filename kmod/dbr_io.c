@@ -36,12 +36,15 @@
 
 /**
  * struct dbr_io_target - what a request reads from or writes to
- * @file: the caller's file (a reference)
+ * @file: the caller's file (a reference, or @reg's)
+ * @reg: the registered target @file is, with a reference; NULL for a
+ *	file descriptor's file
  * @tdev: the dmabridge controller under it
  * @lbs_shift: log2 of the logical block size: the alignment unit
  */
 struct dbr_io_target {
 	struct file		*file;
+	struct dbr_ctx_target	*reg;
 	struct dbr_token_dev	*tdev;
 	u32			lbs_shift;
 };
@@ -126,39 +129,128 @@ static struct block_device *dbr_io_file_bdev(struct file *file)
 	return inode->i_sb->s_bdev;
 }
 
-static int dbr_io_target_get(struct dbr_io_target *t, int fd, bool is_read)
+/* Drop the target's file: the request's own reference, or the registered one. */
+static void dbr_io_target_file_put(struct dbr_io_target *t)
+{
+	if (t->reg)
+		dbr_ctx_target_put(t->reg);
+	else
+		fput(t->file);
+}
+
+/*
+ * A registered target: looked up by index, its file and disk as found at
+ * registration. Only an xfs file's realtime flag can change after that
+ * (xfs sets it on an empty file): checked again, as dbr_io_file_bdev() does.
+ */
+static struct block_device *dbr_io_target_get_reg(struct dbr_io_target *t,
+						  struct dbr_ctx *ctx, u32 index)
+{
+	struct file *file;
+
+	t->reg = dbr_ctx_target_get(ctx, index);
+	if (!t->reg)
+		return ERR_PTR(-EBADF);
+	file = t->reg->file;
+	t->file = file;
+	t->tdev = t->reg->tdev;
+	if (S_ISREG(file_inode(file)->i_mode) &&
+	    file_inode(file)->i_sb->s_magic == XFS_SUPER_MAGIC &&
+	    dbr_compat_file_realtime(file))
+		return NULL;
+	return t->reg->bdev;
+}
+
+static int dbr_io_target_get(struct dbr_io_target *t, struct dbr_ctx *ctx,
+			     const struct dmabridge_io *io, bool is_read)
 {
 	struct block_device *bdev;
+	int ret;
 
-	t->file = fget(fd);
-	if (!t->file)
-		return -EBADF;
-	if (!(t->file->f_mode & (is_read ? FMODE_READ : FMODE_WRITE)))
-		goto bad_fd;
-	bdev = dbr_io_file_bdev(t->file);
-	/* elsewhere: the library falls back to its bounce-buffer path */
-	t->tdev = bdev ? dbr_disk_token_dev(bdev->bd_disk) : NULL;
-	if (!t->tdev) {
-		fput(t->file);
-		return -EXDEV;
+	if (io->flags & DMABRIDGE_IO_FIXED_TARGET) {
+		bdev = dbr_io_target_get_reg(t, ctx, io->fd);
+		if (IS_ERR(bdev))
+			return PTR_ERR(bdev);
+	} else {
+		t->reg = NULL;
+		t->file = fget(io->fd);
+		if (!t->file)
+			return -EBADF;
+		bdev = NULL;
+	}
+	if (!(t->file->f_mode & (is_read ? FMODE_READ : FMODE_WRITE))) {
+		ret = -EBADF;
+		goto put_file;
+	}
+	if (!t->reg) {
+		bdev = dbr_io_file_bdev(t->file);
+		/* elsewhere: the library falls back to its bounce-buffer path */
+		t->tdev = bdev ? dbr_disk_token_dev(bdev->bd_disk) : NULL;
+	}
+	if (!bdev || !t->tdev) {
+		ret = -EXDEV;
+		goto put_file;
 	}
 	/* until dbr_io_target_put(): the controller's attachments stay */
 	if (!dbr_token_dev_get(t->tdev)) {
-		fput(t->file);
-		return -ENODEV;
+		ret = -ENODEV;
+		goto put_file;
 	}
 	t->lbs_shift = ilog2(bdev_logical_block_size(bdev));
 	return 0;
 
-bad_fd:
-	fput(t->file);
-	return -EBADF;
+put_file:
+	dbr_io_target_file_put(t);
+	return ret;
 }
 
 static void dbr_io_target_put(struct dbr_io_target *t)
 {
 	dbr_token_dev_put(t->tdev);
-	fput(t->file);
+	dbr_io_target_file_put(t);
+}
+
+/**
+ * dbr_io_target_new() - a target to register (DMABRIDGE_IOC_TARGET_REGISTER)
+ * @fd: the target's file descriptor
+ * @out: the target, with one reference for the caller
+ *
+ * The target must be one a request could name by @fd (dbr_io_file_bdev()),
+ * whatever its open mode: requests check their direction.
+ *
+ * Return: 0, -EBADF (no open file), -EXDEV (not a target dmabridge serves),
+ * -ENOMEM.
+ */
+int dbr_io_target_new(int fd, struct dbr_ctx_target **out)
+{
+	struct dbr_ctx_target *t;
+	struct block_device *bdev;
+	struct file *file;
+	int ret;
+
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	bdev = dbr_io_file_bdev(file);
+	if (!bdev || !dbr_disk_token_dev(bdev->bd_disk)) {
+		ret = -EXDEV;
+		goto put_file;
+	}
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t) {
+		ret = -ENOMEM;
+		goto put_file;
+	}
+	kref_init(&t->ref);
+	t->file = file;
+	t->bdev = bdev;
+	t->tdev = dbr_disk_token_dev(bdev->bd_disk);
+	*out = t;
+	return 0;
+
+put_file:
+	fput(file);
+	return ret;
 }
 
 /* ---- holes ------------------------------------------------------------- */
@@ -403,13 +495,13 @@ static struct dbr_io_req *dbr_io_req_new(struct dbr_ctx *ctx,
 	if (!dbr_io_in_token(io, r->tok)) {
 		ret = -ERANGE;
 		/* counted on the target's controller, if it is one of ours */
-		if (!dbr_io_target_get(&r->t, io->fd, is_read)) {
+		if (!dbr_io_target_get(&r->t, ctx, io, is_read)) {
 			dbr_io_account(r->t.tdev, ret, is_read);
 			dbr_io_target_put(&r->t);
 		}
 		goto put_token;
 	}
-	ret = dbr_io_target_get(&r->t, io->fd, is_read);
+	ret = dbr_io_target_get(&r->t, ctx, io, is_read);
 	if (ret)
 		goto put_token;
 	ret = dbr_io_check(io, &r->t, is_read);

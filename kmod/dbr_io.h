@@ -34,6 +34,7 @@ struct request;
 struct gendisk;
 struct device;
 struct dbr_ctx;
+struct dbr_ctx_target;
 struct dbr_token_dev;
 struct dbr_token_map;
 struct dmabridge_io;
@@ -97,6 +98,7 @@ struct dbr_io_pdu {
 };
 
 void dbr_io_exit(void);
+int dbr_io_target_new(int fd, struct dbr_ctx_target **out);
 long dbr_io_execute(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		    bool is_read);
 int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,

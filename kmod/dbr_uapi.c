@@ -2,8 +2,8 @@
 /*
  * /dev/dmabridge: the UAPI. Copies and checks each ioctl's and io_uring
  * command's argument (include/uapi/linux/dmabridge.h) and hands it on:
- * tokens to the file's context (dbr_ctx.c), READ and WRITE to the request
- * code (dbr_io.c).
+ * tokens and registered targets to the file's context (dbr_ctx.c), READ and
+ * WRITE to the request code (dbr_io.c).
  */
 #include <linux/build_bug.h>
 #include <linux/fs.h>
@@ -84,10 +84,59 @@ static long dbr_uapi_token_destroy(struct dbr_ctx *ctx, void __user *argp)
 	return dbr_ctx_token_remove(ctx, arg.id);
 }
 
+/*
+ * As for tokens, the index is copied out while only reserved and the
+ * target published last: nothing here touches it once another thread may
+ * unregister it.
+ */
+static long dbr_uapi_target_register(struct dbr_ctx *ctx, void __user *argp)
+{
+	struct dmabridge_target arg;
+	struct dbr_ctx_target *t;
+	u32 index;
+	int ret;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (arg.index || arg.flags || arg.reserved)
+		return -EINVAL;
+	ret = dbr_io_target_new(arg.fd, &t);
+	if (ret)
+		return ret;
+	ret = dbr_ctx_target_reserve(ctx, &index);
+	if (ret)
+		goto put_target;
+	arg.index = index;
+	if (copy_to_user(argp, &arg, sizeof(arg))) {
+		ret = -EFAULT;
+		goto unreserve_index;
+	}
+	dbr_ctx_target_publish(ctx, index, t);
+	return 0;
+
+unreserve_index:
+	dbr_ctx_target_unreserve(ctx, index);
+put_target:
+	dbr_ctx_target_put(t);
+	return ret;
+}
+
+static long dbr_uapi_target_unregister(struct dbr_ctx *ctx, void __user *argp)
+{
+	struct dmabridge_target arg;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (arg.fd || arg.flags || arg.reserved)
+		return -EINVAL;
+	return dbr_ctx_target_remove(ctx, arg.index);
+}
+
 /* READ/WRITE: the checks that need nothing but the argument. */
 static bool dbr_uapi_io_valid(const struct dmabridge_io *io)
 {
-	return !io->flags && !io->reserved0 && !io->reserved[0] &&
+	return !(io->flags & ~DMABRIDGE_IO_FLAGS_ALL) && !io->reserved0 &&
+	       !io->reserved[0] &&
 	       !io->reserved[1] && io->length &&
 	       io->length <= DMABRIDGE_IO_MAX_LEN;
 }
@@ -160,6 +209,10 @@ static long dbr_uapi_ioctl(struct file *file, unsigned int cmd,
 		return dbr_uapi_io(ctx, argp, true);
 	case DMABRIDGE_IOC_WRITE:
 		return dbr_uapi_io(ctx, argp, false);
+	case DMABRIDGE_IOC_TARGET_REGISTER:
+		return dbr_uapi_target_register(ctx, argp);
+	case DMABRIDGE_IOC_TARGET_UNREGISTER:
+		return dbr_uapi_target_unregister(ctx, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -212,6 +265,7 @@ int dbr_uapi_init(void)
 	BUILD_BUG_ON(sizeof(struct dmabridge_token_create) != 40);
 	BUILD_BUG_ON(sizeof(struct dmabridge_token_destroy) != 16);
 	BUILD_BUG_ON(sizeof(struct dmabridge_io) != 64);
+	BUILD_BUG_ON(sizeof(struct dmabridge_target) != 16);
 
 	ret = dbr_token_init();
 	if (ret)

@@ -52,12 +52,25 @@ FIELD(dmabridge_io, reserved0, 36);
 FIELD(dmabridge_io, tag, 40);
 FIELD(dmabridge_io, reserved, 48);
 
+/* ABI 1.1: registered targets */
+static_assert(sizeof(struct dmabridge_target) == 16, "dmabridge_target size");
+FIELD(dmabridge_target, fd, 0);
+FIELD(dmabridge_target, index, 4);
+FIELD(dmabridge_target, flags, 8);
+FIELD(dmabridge_target, reserved, 12);
+static_assert(DMABRIDGE_MAX_TARGETS == 64, "registered targets per context");
+static_assert(DMABRIDGE_IO_FIXED_TARGET == 1, "FIXED_TARGET request flag");
+
 /* direction (2 bits) | size (14) | magic (8) | number (8), as on x86 */
 static_assert(DMABRIDGE_IOC_VERSION == 0xc010d700U, "VERSION number");
 static_assert(DMABRIDGE_IOC_TOKEN_CREATE == 0xc028d701U, "TOKEN_CREATE number");
 static_assert(DMABRIDGE_IOC_TOKEN_DESTROY == 0x4010d702U, "TOKEN_DESTROY number");
 static_assert(DMABRIDGE_IOC_READ == 0x4040d703U, "READ number");
 static_assert(DMABRIDGE_IOC_WRITE == 0x4040d704U, "WRITE number");
+static_assert(DMABRIDGE_IOC_TARGET_REGISTER == 0xc010d705U,
+	      "TARGET_REGISTER number");
+static_assert(DMABRIDGE_IOC_TARGET_UNREGISTER == 0x4010d706U,
+	      "TARGET_UNREGISTER number");
 static_assert(DMABRIDGE_IO_MAX_LEN == 0x7ffff000U, "largest request");
 static_assert(DMABRIDGE_TOKEN_READ == 1 && DMABRIDGE_TOKEN_WRITE == 2,
 	      "token direction flags");

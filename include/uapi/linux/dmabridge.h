@@ -17,7 +17,7 @@
 
 #define DMABRIDGE_CTL_NAME	"dmabridge"	/* /dev/dmabridge */
 #define DMABRIDGE_ABI_MAJOR	1
-#define DMABRIDGE_ABI_MINOR	0
+#define DMABRIDGE_ABI_MINOR	1
 
 /*
  * 0xD7, commands 0x00-0x1F: no entry in the kernel's
@@ -103,6 +103,44 @@ struct dmabridge_token_destroy {
 	__u64 reserved;
 };
 
+/*
+ * Registered targets (ABI 1.1). A context may hold up to
+ * DMABRIDGE_MAX_TARGETS target files, as io_uring registers files: a request
+ * with DMABRIDGE_IO_FIXED_TARGET names one by its index in @fd instead of a
+ * file descriptor, and the module skips the descriptor lookup and the checks
+ * of what the file is on (done once, at registration) for each request.
+ */
+#define DMABRIDGE_MAX_TARGETS	64
+
+/**
+ * struct dmabridge_target - DMABRIDGE_IOC_TARGET_REGISTER / _UNREGISTER
+ * @fd: REGISTER, in: a target as struct dmabridge_io's @fd names one (a
+ *	regular file on ext2/3/4 or xfs on a dmabridge block device, or that
+ *	block device), in any open mode: each request checks its direction
+ *	(EBADF). EBADF if @fd is not an open file, EXDEV if it is not such a
+ *	target. The context keeps its own reference to the open file: @fd may
+ *	be closed afterwards. UNREGISTER: must be 0.
+ * @index: REGISTER: in, must be 0; out, the lowest free index, below
+ *	DMABRIDGE_MAX_TARGETS (ENOSPC when all are taken). UNREGISTER, in: the
+ *	index; ENOENT if it holds no target.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * UNREGISTER frees the index at once; requests already running on the
+ * target keep the file until they complete. Closing the context
+ * unregisters every target.
+ */
+struct dmabridge_target {
+	__s32 fd;
+	__u32 index;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* struct dmabridge_io @flags (ABI 1.1): @fd is a registered target's index */
+#define DMABRIDGE_IO_FIXED_TARGET	(1U << 0)
+#define DMABRIDGE_IO_FLAGS_ALL		DMABRIDGE_IO_FIXED_TARGET
+
 /* Longest request: the byte count must fit a CQE's 32-bit result. */
 #define DMABRIDGE_IO_MAX_LEN	0x7ffff000U
 
@@ -116,7 +154,8 @@ struct dmabridge_token_destroy {
  *	checksums it): EXDEV. A WRITE to a file whose direct I/O the
  *	filesystem would serve from the page cache (statx STATX_DIOALIGN
  *	reports none: ext4 data=journal, inline data): EINVAL, the file
- *	untouched.
+ *	untouched. With DMABRIDGE_IO_FIXED_TARGET in @flags: the index of a
+ *	target registered with this context (EBADF if none).
  * @token_offset: first byte in the dma-buf.
  * @file_offset: first byte in the target. A WRITE goes there even if @fd
  *	has O_APPEND (as pwritev2() with RWF_NOAPPEND); a WRITE to an
@@ -124,7 +163,7 @@ struct dmabridge_token_destroy {
  * @length: bytes to move, at most DMABRIDGE_IO_MAX_LEN; offsets and length
  *	must be aligned to the target's direct-I/O alignment (EINVAL) and the
  *	range must lie inside the token (ERANGE).
- * @flags: must be 0 (no request flags are defined yet).
+ * @flags: 0 or DMABRIDGE_IO_FIXED_TARGET (ABI 1.1; other bits: EINVAL).
  * @reserved0: must be 0.
  * @tag: opaque to the kernel. Asynchronous requests echo it in the second
  *	result word of their completion (cqe->big_cqe[0] on an
@@ -162,5 +201,10 @@ struct dmabridge_io {
 	_IOW(DMABRIDGE_IOC_MAGIC, 0x02, struct dmabridge_token_destroy)
 #define DMABRIDGE_IOC_READ	_IOW(DMABRIDGE_IOC_MAGIC, 0x03, struct dmabridge_io)
 #define DMABRIDGE_IOC_WRITE	_IOW(DMABRIDGE_IOC_MAGIC, 0x04, struct dmabridge_io)
+/* ABI 1.1 */
+#define DMABRIDGE_IOC_TARGET_REGISTER \
+	_IOWR(DMABRIDGE_IOC_MAGIC, 0x05, struct dmabridge_target)
+#define DMABRIDGE_IOC_TARGET_UNREGISTER \
+	_IOW(DMABRIDGE_IOC_MAGIC, 0x06, struct dmabridge_target)
 
 #endif /* _UAPI_LINUX_DMABRIDGE_H */

@@ -13,7 +13,9 @@
  *	word for word (reads), the file read back with O_DIRECT (writes)
  *   token_io errnos -e EXP --size N --file PATH [--xdev PATH...]
  *		[--append-only PATH...] [--maxbytes PATH] [--async QD]
- *	every argument error gets its errno; nothing is touched. --xdev: a
+ *	every argument error gets its errno; nothing is touched. Registered
+ *	targets too: TARGET_REGISTER/UNREGISTER and their errnos, READs and
+ *	WRITEs by index (a READ's bytes checked), a full table. --xdev: a
  *	target dmabridge does not serve (EXDEV); --append-only: a file with the
  *	append-only attribute (READ works, WRITE fails with EPERM); --maxbytes:
  *	a scratch file (created) on a filesystem whose largest file offset is
@@ -754,6 +756,20 @@ static void token_destroy(int ctl, uint32_t id)
 		t_fail("TOKEN_DESTROY %u: %s", id, strerror(errno));
 }
 
+/* TARGET_REGISTER: the index, or -errno. */
+static long long target_register(int ctl, struct dmabridge_target t)
+{
+	if (ioctl(ctl, DMABRIDGE_IOC_TARGET_REGISTER, &t))
+		return -errno;
+	return t.index;
+}
+
+/* TARGET_UNREGISTER: 0 or -errno. */
+static int target_unregister(int ctl, struct dmabridge_target t)
+{
+	return ioctl(ctl, DMABRIDGE_IOC_TARGET_UNREGISTER, &t) ? -errno : 0;
+}
+
 static unsigned long ioc(bool is_read)
 {
 	return is_read ? DMABRIDGE_IOC_READ : DMABRIDGE_IOC_WRITE;
@@ -1440,6 +1456,141 @@ static void expect_maxbytes(int ctl, struct dmabridge_io base, const char *path)
 	unlink(path);
 }
 
+/* A registration ioctl ended with @r: @want (0: success). */
+static void expect_reg(const char *what, long long r, int want)
+{
+	if (want ? r == -want : r >= 0) {
+		printf("ok: %-44s %s\n", what, want ? errname(want) : "success");
+		return;
+	}
+	printf("FAIL: %-42s got %s, want %s\n", what,
+	       r < 0 ? errname(-r) : "success", want ? errname(want) : "success");
+	nfail++;
+}
+
+/*
+ * Registered targets (ABI 1.1): registration and its errnos, requests by
+ * index (a READ's bytes checked through @tok, at @base's token offset +
+ * 4 KiB), the direction check per request, unregistration, a full table.
+ * @frw, @fro, @fwo: the target opened O_RDWR, O_RDONLY, O_WRONLY;
+ * @xdev: a file no request may use; @closed: a closed descriptor number.
+ * Leaves two targets registered: closing the context must drop them.
+ */
+static void expect_targets(int ctl, struct dmabridge_io base, struct expect *tok,
+			   int frw, int fro, int fwo, int xdev, int closed)
+{
+	const struct dmabridge_target none = { 0 };
+	struct dmabridge_target t;
+	struct dmabridge_io io;
+	long long irw, iro, iwo, i, n;
+	uint64_t want[4096 / 8];
+	int dupfd;
+
+	t = none; t.fd = frw; t.flags = 1;
+	expect_reg("REGISTER, flags", target_register(ctl, t), EINVAL);
+	t = none; t.fd = frw; t.reserved = 1;
+	expect_reg("REGISTER, reserved", target_register(ctl, t), EINVAL);
+	t = none; t.fd = frw; t.index = 1;
+	expect_reg("REGISTER, index not 0", target_register(ctl, t), EINVAL);
+	t = none; t.fd = closed;
+	expect_reg("REGISTER, closed fd", target_register(ctl, t), EBADF);
+	t = none; t.fd = -1;
+	expect_reg("REGISTER, fd -1", target_register(ctl, t), EBADF);
+	t = none; t.fd = xdev;
+	expect_reg("REGISTER, not on a dmabridge disk", target_register(ctl, t),
+		   EXDEV);
+	for (unsigned int k = 0; k < o.nxdev; k++) {
+		char what[96];
+		int fd = open(o.xdev[k], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			t_fail("open %s: %s", o.xdev[k], strerror(errno));
+		snprintf(what, sizeof(what), "REGISTER %s", o.xdev[k]);
+		t = none; t.fd = fd;
+		expect_reg(what, target_register(ctl, t), EXDEV);
+		close(fd);
+	}
+
+	/* the context keeps its own reference: the fd may go */
+	dupfd = dup(frw);
+	if (dupfd < 0)
+		t_fail("dup: %s", strerror(errno));
+	t = none; t.fd = dupfd;
+	irw = target_register(ctl, t);
+	close(dupfd);
+	t.fd = fro;
+	iro = target_register(ctl, t);
+	t.fd = fwo;
+	iwo = target_register(ctl, t);
+	if (irw < 0 || iro < 0 || iwo < 0)
+		t_fail("REGISTER: %s", errname(-(irw < 0 ? irw : iro < 0 ? iro : iwo)));
+	if (irw >= DMABRIDGE_MAX_TARGETS || iro == irw || iwo == irw || iwo == iro)
+		t_fail("REGISTER gave indexes %lld %lld %lld", irw, iro, iwo);
+
+	io = base; io.flags = DMABRIDGE_IO_FIXED_TARGET; io.fd = irw;
+	io.token_offset += 4096;
+	expect_io("READ, registered target (its fd closed)", ctl, true, io, 0);
+	file_read(o.file, base.file_offset, sizeof(want), want);
+	for (uint64_t k = 0; k < 4096; k += 8)
+		tok->want[(io.token_offset + k) / 8] = want[k / 8];
+	/* the sanity READ's bytes back where they came from: the file stays */
+	io = base; io.flags = DMABRIDGE_IO_FIXED_TARGET; io.fd = irw;
+	expect_io("WRITE, registered O_RDWR target", ctl, false, io, 0);
+	io.fd = iro;
+	expect_io("WRITE, registered O_RDONLY target", ctl, false, io, EBADF);
+	expect_io("READ, registered O_RDONLY target", ctl, true, io, 0);
+	io.fd = iwo;
+	expect_io("READ, registered O_WRONLY target", ctl, true, io, EBADF);
+	io.fd = DMABRIDGE_MAX_TARGETS - 1;
+	expect_io("READ, index never registered", ctl, true, io, EBADF);
+	io.fd = DMABRIDGE_MAX_TARGETS;
+	expect_io("READ, index DMABRIDGE_MAX_TARGETS", ctl, true, io, EBADF);
+	io.fd = -1;
+	expect_io("READ, index -1", ctl, true, io, EBADF);
+	io = base; io.flags = 1U << 1;
+	expect_io("flags bit 1", ctl, true, io, EINVAL);
+
+	t = none; t.index = irw; t.fd = frw;
+	expect_reg("UNREGISTER, fd not 0", target_unregister(ctl, t), EINVAL);
+	t = none; t.index = irw; t.flags = 1;
+	expect_reg("UNREGISTER, flags", target_unregister(ctl, t), EINVAL);
+	t = none; t.index = irw; t.reserved = 1;
+	expect_reg("UNREGISTER, reserved", target_unregister(ctl, t), EINVAL);
+	t = none; t.index = DMABRIDGE_MAX_TARGETS;
+	expect_reg("UNREGISTER, index DMABRIDGE_MAX_TARGETS",
+		   target_unregister(ctl, t), ENOENT);
+	t = none; t.index = irw;
+	expect_reg("UNREGISTER", target_unregister(ctl, t), 0);
+	expect_reg("UNREGISTER, again", target_unregister(ctl, t), ENOENT);
+	io = base; io.flags = DMABRIDGE_IO_FIXED_TARGET; io.fd = irw;
+	expect_io("READ, unregistered target", ctl, true, io, EBADF);
+
+	/* the table holds DMABRIDGE_MAX_TARGETS: two are taken */
+	t = none; t.fd = fro;
+	for (n = 0; n < DMABRIDGE_MAX_TARGETS; n++)
+		if (target_register(ctl, t) < 0)
+			break;
+	if (n != DMABRIDGE_MAX_TARGETS - 2) {
+		printf("FAIL: %lld registrations fit beside 2, want %d\n", n,
+		       DMABRIDGE_MAX_TARGETS - 2);
+		nfail++;
+	}
+	expect_reg("REGISTER, table full", target_register(ctl, t), ENOSPC);
+	for (i = 0; i < DMABRIDGE_MAX_TARGETS; i++) {
+		if (i == iro || i == iwo)
+			continue;
+		int r;
+
+		t = none; t.index = i;
+		r = target_unregister(ctl, t);
+		if (r) {
+			printf("FAIL: UNREGISTER %lld of the full table: %s\n", i,
+			       errname(-r));
+			nfail++;
+		}
+	}
+}
+
 static int cmd_errnos(void)
 {
 	uint32_t rw, r, w, gone, nomap;
@@ -1494,8 +1645,6 @@ static int cmd_errnos(void)
 	expect_io("length 0", ctl, true, io, EINVAL);
 	io = base; io.length = (uint64_t)DMABRIDGE_IO_MAX_LEN + 4096;
 	expect_io("length above DMABRIDGE_IO_MAX_LEN", ctl, true, io, EINVAL);
-	io = base; io.flags = 1;
-	expect_io("flags bit 0", ctl, true, io, EINVAL);
 	io = base; io.flags = 1U << 31;
 	expect_io("flags bit 31", ctl, false, io, EINVAL);
 	io = base; io.reserved0 = 1;
@@ -1537,6 +1686,7 @@ static int cmd_errnos(void)
 	expect_io("WRITE from a READ-only token", ctl, false, io, EBADF);
 	io = base; io.token = w;
 	expect_io("READ into a WRITE-only token", ctl, true, io, EBADF);
+	expect_targets(ctl, base, &tok, frw, fro, fwo, pipefd[0], closed);
 
 	/* no DMA path: the exporter cannot map the buffer for the controller */
 	buf_create(&nb, "pages:nomap", 16 * PAGE);

@@ -183,9 +183,11 @@ static bool eset_has(const struct eset *s, int e)
 	return e > 0 && e < 192 && (s->w[e / 64] >> (e % 64) & 1);
 }
 
-enum kind { K_UNKNOWN, K_VERSION, K_CREATE, K_DESTROY, K_READ, K_WRITE };
+enum kind { K_UNKNOWN, K_VERSION, K_CREATE, K_DESTROY, K_READ, K_WRITE,
+	    K_TARGET };
 static const char *const kind_name[] = {
 	"unknown", "VERSION", "TOKEN_CREATE", "TOKEN_DESTROY", "READ", "WRITE",
+	"TARGET_(UN)REGISTER",
 };
 
 /* What dmabridge(4) documents for each call, plus the generic ones. */
@@ -210,6 +212,13 @@ static struct eset eset_of(enum kind k, bool uring)
 	case K_DESTROY:
 		eset_add(&s, EINVAL);
 		eset_add(&s, ENOENT);
+		break;
+	case K_TARGET:
+		eset_add(&s, EBADF);
+		eset_add(&s, EINVAL);
+		eset_add(&s, ENOENT);
+		eset_add(&s, ENOSPC);
+		eset_add(&s, EXDEV);
 		break;
 	case K_WRITE:
 		eset_add(&s, EPERM);
@@ -245,6 +254,8 @@ static enum kind kind_of(unsigned long cmd)
 	case DMABRIDGE_IOC_TOKEN_DESTROY: return K_DESTROY;
 	case DMABRIDGE_IOC_READ: return K_READ;
 	case DMABRIDGE_IOC_WRITE: return K_WRITE;
+	case DMABRIDGE_IOC_TARGET_REGISTER:
+	case DMABRIDGE_IOC_TARGET_UNREGISTER: return K_TARGET;
 	default: return K_UNKNOWN;
 	}
 }
@@ -283,7 +294,7 @@ static const unsigned int family_share[NFAM] = { 20, 25, 25, 5, 25 };
 
 static atomic_ulong fam_calls[NFAM];
 #define HIST_MAX	134	/* 0: success, else the errno (ECANCELED 125) */
-static atomic_ulong hist[NFAM][K_WRITE + 1][HIST_MAX + 1];
+static atomic_ulong hist[NFAM][K_TARGET + 1][HIST_MAX + 1];
 static atomic_ulong nfail;
 static atomic_ulong progress;		/* any call issued: the watchdog's */
 static _Atomic int cur_family = -1;
@@ -1084,6 +1095,7 @@ static size_t kind_size(enum kind k)
 	case K_DESTROY: return sizeof(struct dmabridge_token_destroy);
 	case K_READ:
 	case K_WRITE: return sizeof(struct dmabridge_io);
+	case K_TARGET: return sizeof(struct dmabridge_target);
 	default: return 64;
 	}
 }
@@ -1252,6 +1264,12 @@ static void fam_random(unsigned long quota, double deadline)
 					(uint32_t)below(&w.r, 100) };
 
 				bytes.d = d;
+			} else if (k == K_TARGET) {
+				/*
+				 * Random bytes only: a registration that
+				 * worked would make FIXED_TARGET requests
+				 * valid, which io_must_fail() rules out.
+				 */
 			} else {
 				struct dmabridge_io *io = &bytes.io;
 
@@ -2562,7 +2580,7 @@ int main(int argc, char **argv)
 			       family_names[f], atomic_load(&fam_calls[f]), quota[f], opt.time);
 			time_out = true;
 		}
-		for (int k = 0; k <= K_WRITE; k++) {
+		for (int k = 0; k <= K_TARGET; k++) {
 			char line[512];
 			int len = 0;
 
