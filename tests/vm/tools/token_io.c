@@ -36,6 +36,8 @@
  *   token_io bench -e EXP --file PATH --len N --async QD --runtime S
  *		[--random] [--span N] [--stock]
  *	throughput of one token; prints a machine-readable BENCH line.
+ *	--fixed-target: the requests name PATH as a registered target
+ *	(DMABRIDGE_IO_FIXED_TARGET) instead of by its file descriptor.
  *	--stock: the same loop with ordinary O_DIRECT IORING_OP_READ_FIXED
  *	into one registered buffer on a registered file (any block device,
  *	e.g. the stock nvme driver's), so the two sides differ only in the
@@ -96,7 +98,7 @@ static struct opts {
 	const char *exporter, *file, *bar_file;
 	uint64_t size, bar_off, len, span;
 	bool is_read, have_dir, random, reverse_tokens, check_detach;
-	bool close_ctx, move, single, stock;
+	bool close_ctx, move, single, stock, fixed_target;
 	int seed, base_seed;		/* -1: none */
 	struct range zero[MAX_RANGES], data[MAX_RANGES];
 	unsigned int nzero, ndata;
@@ -236,7 +238,7 @@ static void parse_opts(int argc, char **argv)
 		{ "append-only", 1, 0, 'A' }, { "maxbytes", 1, 0, 'M' },
 		{ "procs", 1, 0, 'P' }, { "prime", 1, 0, 'I' },
 		{ "tokens", 1, 0, 'N' }, { "expect-mapped", 1, 0, 'E' },
-		{ "ordinary", 1, 0, 'O' },
+		{ "ordinary", 1, 0, 'O' }, { "fixed-target", 0, 0, 'G' },
 		{ 0, 0, 0, 0 }
 	};
 	uint64_t v[3] = { 0 };
@@ -295,6 +297,7 @@ static void parse_opts(int argc, char **argv)
 		case 'p': o.span = parse_size(optarg); break;
 		case '1': o.single = true; break;
 		case 'k': o.stock = true; break;
+		case 'G': o.fixed_target = true; break;
 		default: t_fail("bad option (see the comment at the top of token_io.c)");
 		}
 	}
@@ -2332,6 +2335,7 @@ static uint64_t bench_next(uint64_t span, uint64_t *seq)
 struct bench {
 	struct aio a;
 	int ctl, fd;
+	int target;		/* what the requests' fd field holds */
 	uint32_t id;
 	uint8_t *mem;		/* --stock: the registered buffer */
 };
@@ -2344,7 +2348,9 @@ static void bench_queue(struct bench *k, uint64_t foff, unsigned int slot)
 	struct io_uring_sqe *sqe;
 
 	if (!o.stock) {
-		io = make_io(k->id, k->fd, &r, slot);
+		io = make_io(k->id, k->target, &r, slot);
+		if (o.fixed_target)
+			io.flags = DMABRIDGE_IO_FIXED_TARGET;
 		aio_queue(&k->a, 0, true, &io, slot)->flags |=
 			IOSQE_FIXED_FILE;
 		return;
@@ -2400,6 +2406,15 @@ static int cmd_bench(void)
 			t_fail("buffer smaller than QD x len");
 		k.ctl = ctl_open();
 		k.id = token_create(k.ctl, &b, DMABRIDGE_TOKEN_READ);
+		k.target = k.fd;
+		if (o.fixed_target) {
+			long long t = target_register(k.ctl, (struct dmabridge_target){
+							      .fd = k.fd });
+
+			if (t < 0)
+				t_fail("TARGET_REGISTER %s: %s", o.file, errname(-t));
+			k.target = t;
+		}
 	}
 	/* fixed file 0 on both sides: the disk, or /dev/dmabridge */
 	r = io_uring_register_files(&k.a.ring, o.stock ? &k.fd : &k.ctl, 1);
@@ -2432,9 +2447,10 @@ static int cmd_bench(void)
 		} while (k.a.inflight && io_uring_cq_ready(&k.a.ring));
 	}
 	secs = now() - from;
-	printf("BENCH exporter=%s file=%s bs=%llu qd=%u pattern=%s ios=%llu "
+	printf("BENCH exporter=%s%s file=%s bs=%llu qd=%u pattern=%s ios=%llu "
 	       "secs=%.2f iops=%.0f mibps=%.1f\n",
-	       o.stock ? "none(stock)" : o.exporter, o.file,
+	       o.stock ? "none(stock)" : o.exporter,
+	       o.fixed_target ? " target=fixed" : "", o.file,
 	       (unsigned long long)o.len, qd, o.random ? "random" : "sequential",
 	       (unsigned long long)ios, secs, ios / secs,
 	       bytes / secs / (1 << 20));
