@@ -66,12 +66,17 @@ static int dbr_identify(struct dbr_ctrl *ctrl, u8 cns, u8 csi, u32 nsid,
 			       NULL);
 }
 
-/* Fixed-width, space-padded ASCII to a C string without trailing spaces. */
+/*
+ * Fixed-width, space-padded ASCII to a C string without the trailing spaces
+ * (or NULs): what the stock driver's sysfs shows, and what its namespace
+ * WWID fallback (wwid in dbr_sysfs.c) is made of.
+ */
 static void dbr_copy_id_str(char *dst, const char *src, size_t len)
 {
+	while (len && (src[len - 1] == ' ' || src[len - 1] == '\0'))
+		len--;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
-	strim(dst);
 }
 
 /* I/O command set limits (Identify CNS 06h); optional before NVMe 2.0. */

@@ -209,6 +209,76 @@ static void dbr_ns_limits(struct dbr_ns *ns, struct dbr_compat_limits *lim)
 	}
 }
 
+/*
+ * Namespace Identification Descriptors (NVMe 1.3+): the UUID, and an EUI-64
+ * or NGUID that supersede Identify Namespace's. Optional: a controller that
+ * fails the command or reports a malformed entry keeps what it gave so far.
+ */
+static void dbr_ns_read_descs(struct dbr_ns *ns)
+{
+	struct dbr_ctrl *ctrl = ns->ctrl;
+	struct nvme_command c = { };
+	struct nvme_ns_id_desc *cur;
+	unsigned int pos, len;
+	void *data;
+
+	data = kzalloc(NVME_IDENTIFY_DATA_SIZE, GFP_KERNEL);
+	if (!data)
+		return;
+	c.identify.opcode = nvme_admin_identify;
+	c.identify.nsid = cpu_to_le32(ns->nsid);
+	c.identify.cns = NVME_ID_CNS_NS_DESC_LIST;
+	if (dbr_submit_sync(ctrl->admin_q, &c, data, NVME_IDENTIFY_DATA_SIZE,
+			    NULL))
+		goto free;
+	for (pos = 0; pos + sizeof(*cur) <= NVME_IDENTIFY_DATA_SIZE;
+	     pos += len) {
+		cur = data + pos;
+		if (!cur->nidl)
+			break;
+		len = sizeof(*cur) + cur->nidl;
+		if (pos + len > NVME_IDENTIFY_DATA_SIZE)
+			break;
+		switch (cur->nidt) {
+		case NVME_NIDT_EUI64:
+			if (cur->nidl != sizeof(ns->eui64))
+				goto malformed;
+			memcpy(ns->eui64, cur + 1, sizeof(ns->eui64));
+			break;
+		case NVME_NIDT_NGUID:
+			if (cur->nidl != sizeof(ns->nguid))
+				goto malformed;
+			memcpy(ns->nguid, cur + 1, sizeof(ns->nguid));
+			break;
+		case NVME_NIDT_UUID:
+			if (cur->nidl != sizeof(ns->uuid))
+				goto malformed;
+			memcpy(&ns->uuid, cur + 1, sizeof(ns->uuid));
+			break;
+		default:
+			break;
+		}
+	}
+	goto free;
+malformed:
+	dev_warn(ctrl->dev, "namespace %u: identifier type %u of length %u ignored\n",
+		 ns->nsid, cur->nidt, cur->nidl);
+free:
+	kfree(data);
+}
+
+static void dbr_ns_read_ids(struct dbr_ns *ns, struct nvme_id_ns *id)
+{
+	u32 vs = ns->ctrl->vs;
+
+	if (vs >= NVME_VS(1, 1, 0))
+		memcpy(ns->eui64, id->eui64, sizeof(ns->eui64));
+	if (vs >= NVME_VS(1, 2, 0))
+		memcpy(ns->nguid, id->nguid, sizeof(ns->nguid));
+	if (vs >= NVME_VS(1, 3, 0))
+		dbr_ns_read_descs(ns);
+}
+
 static int dbr_ns_add(struct dbr_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 {
 	struct dbr_compat_limits lim = { };
@@ -235,6 +305,7 @@ static int dbr_ns_add(struct dbr_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 	ns->nsid = nsid;
 	ns->lba_shift = id->lbaf[lbaf].ds;
 	ns->nsze = le64_to_cpu(id->nsze);
+	dbr_ns_read_ids(ns, id);
 	dbr_ns_limits(ns, &lim);
 
 	disk = dbr_compat_alloc_disk(&ctrl->io_set, &lim, ns);
@@ -250,22 +321,29 @@ static int dbr_ns_add(struct dbr_ctrl *ctrl, u32 nsid, struct nvme_id_ns *id)
 	set_capacity(disk, ns->nsze << (ns->lba_shift - SECTOR_SHIFT));
 
 	/*
-	 * Once add_disk() succeeded, the disk's release (dbr_free_disk())
-	 * frees ns and drops this reference; before, it does not (the block
-	 * layer calls ->free_disk only for a disk that was added), so a
-	 * failed add_disk() undoes both here.
+	 * Once device_add_disk() succeeded, the disk's release
+	 * (dbr_free_disk()) frees ns and drops this reference; before, it
+	 * does not (the block layer calls ->free_disk only for a disk that
+	 * was added), so a failed device_add_disk() undoes both here.
 	 */
 	get_device(&ctrl->ctrl_dev);
 	/*
-	 * Listed before add_disk(): its partition scan does I/O, and a reset
-	 * then must quiesce and cancel this disk's requests too.
+	 * Listed before device_add_disk(): its partition scan does I/O, and a
+	 * reset then must quiesce and cancel this disk's requests too.
 	 */
 	down_write(&ctrl->ns_rwsem);
 	list_add_tail(&ns->list, &ctrl->namespaces);
 	if (test_bit(DBR_F_IO_QUIESCED, &ctrl->flags))
 		blk_mq_quiesce_queue(disk->queue);
 	up_write(&ctrl->ns_rwsem);
-	ret = add_disk(disk);
+	/*
+	 * Under the controller's device, as the stock driver's disks are:
+	 * /sys/block/<disk>/device is the controller, and the path from
+	 * /sys/devices passes through its PCI function, where udev's ATTRS{},
+	 * lsblk and blktests look for model, serial and the PCI address. The
+	 * controller device is removed only after its disks (dbr_remove()).
+	 */
+	ret = device_add_disk(&ctrl->ctrl_dev, disk, dbr_ns_groups);
 	if (ret)
 		goto unlist;
 	dev_info(ctrl->dev, "%s: %llu blocks of %u bytes\n", disk->disk_name,

@@ -17,6 +17,7 @@
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
+#include <linux/uuid.h>
 #include <linux/workqueue.h>
 
 #include "dbr_sgl.h"
@@ -128,6 +129,10 @@ struct dbr_iod {
 	struct scatterlist sg[];
 };
 
+/*
+ * @eui64, @nguid, @uuid: the namespace's identifiers (Identify Namespace
+ * and its descriptor list), all zero where the controller reports none.
+ */
 struct dbr_ns {
 	struct list_head list;
 	struct dbr_ctrl *ctrl;
@@ -135,6 +140,9 @@ struct dbr_ns {
 	u32 nsid;
 	u8 lba_shift;
 	u64 nsze;	/* in logical blocks */
+	u8 eui64[8];
+	u8 nguid[16];
+	uuid_t uuid;
 };
 
 /* What Identify Controller told us, kept for limits, sysfs and logs. */
@@ -325,6 +333,7 @@ int dbr_ns_ioctl(struct dbr_ns *ns, unsigned int cmd, void __user *argp);
 
 /* dbr_sysfs.c */
 extern const struct attribute_group *dbr_ctrl_groups[];
+extern const struct attribute_group *dbr_ns_groups[];
 void dbr_sysfs_init(void);
 
 /* dbr_debugfs.c */

@@ -369,8 +369,9 @@ static void dbr_remove(struct pci_dev *pdev)
 		dbr_ns_mark_dead(ctrl);
 	}
 	dbr_debugfs_del(ctrl);
-	dbr_pt_del(ctrl);
+	/* the disks are children of the controller device: they go first */
 	dbr_ns_remove_all(ctrl);
+	dbr_pt_del(ctrl);
 	/*
 	 * Disks gone, their I/O completed or failed: wait for the token
 	 * requests still holding the controller, then release every token

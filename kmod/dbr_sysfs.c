@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs attributes of /sys/class/dmabridge/dmabridge<C>: what the
- * controller is and how dmabridge drives it.
+ * controller is and how dmabridge drives it; and of its namespaces' disks
+ * (/sys/block/dmabridge<C>n<N>, whose device/ is the controller). Where
+ * the stock nvme driver has an attribute of the same meaning, the name and
+ * format are its own (model, serial, firmware_rev, transport, address,
+ * state; wwid, nguid, eui, uuid, nsid): udev rules, lsblk and blktests read
+ * them by name.
  */
+#include <linux/blkdev.h>
 #include <linux/device.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "dbr_nvme.h"
@@ -97,6 +104,21 @@ static ssize_t pci_address_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(pci_address);
 
+/* The stock driver's name for the same: the PCI function. */
+static ssize_t address_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return pci_address_show(dev, attr, buf);
+}
+static DEVICE_ATTR_RO(address);
+
+static ssize_t transport_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "pcie\n");
+}
+static DEVICE_ATTR_RO(transport);
+
 static struct attribute *dbr_ctrl_attrs[] = {
 	&dev_attr_model.attr,
 	&dev_attr_serial.attr,
@@ -107,6 +129,8 @@ static struct attribute *dbr_ctrl_attrs[] = {
 	&dev_attr_namespaces.attr,
 	&dev_attr_state.attr,
 	&dev_attr_pci_address.attr,
+	&dev_attr_address.attr,
+	&dev_attr_transport.attr,
 	NULL,
 };
 
@@ -152,6 +176,100 @@ void dbr_sysfs_init(void)
 		dbr_stat_attr_ptrs[i] = &ea->attr.attr;
 	}
 }
+
+/* ---- namespace disks ---------------------------------------------------- */
+
+static struct dbr_ns *dbr_dev_ns(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
+/*
+ * The namespace's world-wide name, in the stock driver's format: the UUID,
+ * NGUID or EUI-64 the controller reports, else one made of the PCI vendor,
+ * serial number, model and namespace id.
+ */
+static ssize_t wwid_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct dbr_ns *ns = dbr_dev_ns(dev);
+	struct dbr_ctrl_info *id = &ns->ctrl->id;
+
+	if (!uuid_is_null(&ns->uuid))
+		return sysfs_emit(buf, "uuid.%pU\n", &ns->uuid);
+	if (memchr_inv(ns->nguid, 0, sizeof(ns->nguid)))
+		return sysfs_emit(buf, "eui.%16phN\n", ns->nguid);
+	if (memchr_inv(ns->eui64, 0, sizeof(ns->eui64)))
+		return sysfs_emit(buf, "eui.%8phN\n", ns->eui64);
+	return sysfs_emit(buf, "nvme.%04x-%*phN-%*phN-%08x\n", id->vid,
+			  (int)strlen(id->serial), id->serial,
+			  (int)strlen(id->model), id->model, ns->nsid);
+}
+static DEVICE_ATTR_RO(wwid);
+
+static ssize_t nguid_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%pU\n", dbr_dev_ns(dev)->nguid);
+}
+static DEVICE_ATTR_RO(nguid);
+
+static ssize_t eui_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%8ph\n", dbr_dev_ns(dev)->eui64);
+}
+static DEVICE_ATTR_RO(eui);
+
+static ssize_t uuid_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%pU\n", &dbr_dev_ns(dev)->uuid);
+}
+static DEVICE_ATTR_RO(uuid);
+
+static ssize_t nsid_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dbr_dev_ns(dev)->nsid);
+}
+static DEVICE_ATTR_RO(nsid);
+
+static struct attribute *dbr_ns_attrs[] = {
+	&dev_attr_wwid.attr,
+	&dev_attr_nguid.attr,
+	&dev_attr_eui.attr,
+	&dev_attr_uuid.attr,
+	&dev_attr_nsid.attr,
+	NULL,
+};
+
+/* An identifier the controller does not report has no file. */
+static umode_t dbr_ns_attr_visible(struct kobject *kobj, struct attribute *a,
+				   int n)
+{
+	struct dbr_ns *ns = dbr_dev_ns(kobj_to_dev(kobj));
+
+	if (a == &dev_attr_nguid.attr &&
+	    !memchr_inv(ns->nguid, 0, sizeof(ns->nguid)))
+		return 0;
+	if (a == &dev_attr_eui.attr &&
+	    !memchr_inv(ns->eui64, 0, sizeof(ns->eui64)))
+		return 0;
+	if (a == &dev_attr_uuid.attr && uuid_is_null(&ns->uuid))
+		return 0;
+	return a->mode;
+}
+
+static const struct attribute_group dbr_ns_group = {
+	.attrs = dbr_ns_attrs,
+	.is_visible = dbr_ns_attr_visible,
+};
+
+const struct attribute_group *dbr_ns_groups[] = {
+	&dbr_ns_group,
+	NULL,
+};
 
 const struct attribute_group *dbr_ctrl_groups[] = {
 	&dbr_ctrl_group,
