@@ -306,6 +306,12 @@ static int dbr_ctrl_restart(struct dbr_ctrl *ctrl)
 	unsigned int nr = ctrl->nr_io_queues;
 	int ret;
 
+	/*
+	 * Bus mastering may have been turned off under us (a guest's setpci,
+	 * a PCI error); without it the controller reaches no queue. The
+	 * stock driver sets it again on every reset too.
+	 */
+	pci_set_master(ctrl->pdev);
 	ret = dbr_ctrl_enable_admin(ctrl);
 	if (ret)
 		return ret;
