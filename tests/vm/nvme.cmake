@@ -16,19 +16,25 @@ set(_nvme_cases nvme-fs,nvme-fio,nvme-cli,nvme-timeout,nvme-vanish,nvme-unbind-l
 # (defect 4), the exporter's shapes with the BAR (token-exporter), and the
 # rig's checks of its IOMMU and BAR setup; kmod-load and token-lifecycle
 # (6.12 runs those in quick-suite).
+# dev-model (issue 22: the disk in the device tree, its sysfs attributes,
+# lsblk, the udev rule) runs on both kernels, the blktests-equivalent blk-*
+# cases (each on dmabridge's disk and on the stock disk as the control) on
+# 6.12.
+set(_blk_cases blk-ro,blk-discard,blk-flush,blk-sched,blk-cpuhp,blk-busmaster)
 dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.1 IOMMU strict
             RUN_ARGS --p2p-bar 64 TIMEOUT 1200
-            ENV DBR_TEST_SUITE_CASES=rig-iommu,rig-p2p,kmod-load,token-lifecycle,token-exporter,${_nvme_cases},token-realtime,token-unbind)
-# 6.12 adds token-realtime, the UAPI fuzz test (token-fuzz, 100,000
+            ENV DBR_TEST_SUITE_CASES=rig-iommu,rig-p2p,kmod-load,token-lifecycle,token-exporter,${_nvme_cases},dev-model,token-realtime,token-unbind)
+# 6.12 adds token-realtime, the blk-* cases, the UAPI fuzz test (token-fuzz, 100,000
 # calls, whose valid requests are 6.12's direct-mapped token I/O; on
 # 6.12-debug see tests/vm/token.cmake) and the packaging (issue 20): the
 # udev rule (pkg-udev: /dev/dmabridge for the dmabridge group only) and
 # the module installed through DKMS (pkg-dkms; tests/pkg builds it).
 # Those two took 290 s together at a load average of 21 (about 110 s on
-# a fresh machine), hence the longer timeout.
+# a fresh machine), dev-model and the blk-* cases about 560 s at 22-28
+# (about 280 s fresh), hence the longer timeout.
 dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.12 IOMMU off
-            RUN_ARGS --p2p-bar 64 TIMEOUT 1500
-            ENV DBR_TEST_SUITE_CASES=rig-iommu,${_nvme_cases},token-realtime,token-fuzz,pkg-udev,pkg-dkms)
+            RUN_ARGS --p2p-bar 64 TIMEOUT 2100
+            ENV DBR_TEST_SUITE_CASES=rig-iommu,${_nvme_cases},dev-model,${_blk_cases},token-realtime,token-fuzz,pkg-udev,pkg-dkms)
 # Bounce buffering (swiotlb=force, IOMMU off): data is only right if every
 # mapping is synced and PRP segments keep their page offset through swiotlb
 # (dma_set_min_align_mask). nvme-fio moves 16 MiB per fio job here instead
