@@ -77,14 +77,16 @@ blk_check() {
 	rm -f /tmp/blk-readback
 }
 
-# blk_wait_io DISK COUNT: wait up to 60 s for COUNT completed I/Os on the
-# disk since the call (its stat file), so a check starts under load.
+# blk_wait_io DISK COUNT [PID]: wait up to 60 s for COUNT completed I/Os on
+# the disk since the call (its stat file), so a check starts under load;
+# returns early once PID (the load) has ended.
 blk_wait_io() {
 	local st=/sys/block/${1#/dev/}/stat start now
 	start=$(awk '{ print $1 + $5 }' "$st")
 	for _ in $(seq 600); do
 		now=$(awk '{ print $1 + $5 }' "$st")
 		[ $((now - start)) -ge "$2" ] && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 0
 		sleep 0.1
 	done
 	fail "$1: fewer than $2 I/Os in 60 s"
@@ -92,7 +94,7 @@ blk_wait_io() {
 
 # blk_fio_verify DISK LOG [fio options...]: random writes of 4-128 KiB
 # (every request shape up to 32 pages), two jobs at depth 16, each in its
-# own 48 MiB (DBR_TEST_BLK_MIB) region, then every block read back (direct)
+# own 32 MiB (DBR_TEST_BLK_MIB) region, then every block read back (direct)
 # and compared byte for byte with what was written (verify=pattern, the
 # pattern being the block's offset, so a block written elsewhere fails
 # too). Runs in the foreground: put it in the background with &.
@@ -101,7 +103,7 @@ blk_fio_verify() {
 	shift 2
 	fio --name=verify --filename="$d" --ioengine=io_uring --direct=1 \
 		--rw=randwrite --bsrange=4k-128k --iodepth=16 --numjobs=2 \
-		--size="${DBR_TEST_BLK_MIB:-48}M" --offset_increment="${DBR_TEST_BLK_MIB:-48}M" \
+		--size="${DBR_TEST_BLK_MIB:-32}M" --offset_increment="${DBR_TEST_BLK_MIB:-32}M" \
 		--verify=pattern --verify_pattern=%o --verify_fatal=1 \
 		--allow_file_create=0 --eta=never --output="$out" "$@"
 }
@@ -112,4 +114,27 @@ blk_fio_wait() {
 	wait "$1" || rc=$?
 	[ $rc -eq 0 ] || { cat "$2"; fail "$3: fio exited $rc"; }
 	grep -q 'err= 0' "$2" || { cat "$2"; fail "$3: fio reported an error"; }
+}
+
+# blk_under_io DISK LOG MIN FUNC [fio options...]: FUNC DISK every 0.2 s
+# while blk_fio_verify runs, until FUNC has run MIN times under I/O: fio
+# runs again (5 passes at most) if it ends sooner, each pass checking its
+# data. BLK_N: how often FUNC ran.
+blk_under_io() {
+	local d=$1 out=$2 min=$3 fn=$4 pid
+	shift 4
+	BLK_N=0
+	for _ in 1 2 3 4 5; do
+		blk_fio_verify "$d" "$out" "$@" &
+		pid=$!
+		blk_wait_io "$d" 200 $pid
+		while kill -0 $pid 2>/dev/null; do
+			"$fn" "$d"
+			BLK_N=$((BLK_N + 1))
+			sleep 0.2
+		done
+		blk_fio_wait $pid "$out" "$d"
+		[ $BLK_N -lt "$min" ] || return 0
+	done
+	fail "$d: $fn ran $BLK_N times under I/O in 5 fio passes, want $min"
 }
