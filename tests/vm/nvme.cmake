@@ -30,8 +30,8 @@ dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.1 IOMMU strict
 # udev rule (pkg-udev: /dev/dmabridge for the dmabridge group only) and
 # the module installed through DKMS (pkg-dkms; tests/pkg builds it).
 # Those two took 290 s together at a load average of 21 (about 110 s on
-# a fresh machine), dev-model and the blk-* cases about 560 s at 22-28
-# (about 280 s fresh), hence the longer timeout.
+# a fresh machine), dev-model and the blk-* cases about 590 s at 20-28
+# (about 295 s fresh), hence the longer timeout.
 dbr_vm_test(NAME nvme-suite CASE suite KERNELS 6.12 IOMMU off
             RUN_ARGS --p2p-bar 64 TIMEOUT 2100
             ENV DBR_TEST_SUITE_CASES=rig-iommu,${_nvme_cases},dev-model,${_blk_cases},token-realtime,token-fuzz,pkg-udev,pkg-dkms)
