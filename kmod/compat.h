@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The one place where kernel API differences between the supported kernels
- * (6.1 and 6.12 as shipped by Debian) are adapted to. kmod/compat.mk
+ * (6.1, 6.12 and 7.3 as shipped by Debian) are adapted to. kmod/compat.mk
  * detects what the kernel offers (DBR_PROBED_* from its headers,
  * DBR_KERNEL_* for behaviour no header shows); nothing else in kmod/ looks
  * at either, or at the kernel's version: it uses the dbr_compat_* wrappers
@@ -249,11 +249,40 @@ static inline ssize_t dbr_compat_iocb_iter_write(struct file *file,
  */
 #ifdef DBR_PROBED_IO_URING_CMD_H
 #include <linux/io_uring/cmd.h>
-#define dbr_compat_uring_cmd_payload(ucmd)	io_uring_sqe_cmd((ucmd)->sqe)
+#ifdef DBR_PROBED_SQE128_CMD
+#define dbr_compat_uring_cmd_payload(ucmd, type) \
+	io_uring_sqe128_cmd((ucmd)->sqe, type)
+#else
+#define dbr_compat_uring_cmd_payload(ucmd, type) \
+	((const type *)io_uring_sqe_cmd((ucmd)->sqe))
+#endif
 #else
 #include <linux/io_uring.h>
-#define dbr_compat_uring_cmd_payload(ucmd)	((ucmd)->cmd)
+#define dbr_compat_uring_cmd_payload(ucmd, type)	((const type *)(ucmd)->cmd)
 #endif
+
+/*
+ * Task work of a uring_cmd (io_uring_cmd_complete_in_task()). Callbacks are
+ * written as void fn(struct io_uring_cmd *, unsigned int issue_flags);
+ * DBR_COMPAT_URING_TW(fn), placed after fn, defines the callback the
+ * kernel takes, dbr_compat_uring_tw(fn). Once the kernel passes a struct
+ * io_tw_req, it finds the command and passes the issue flags task work
+ * runs with.
+ */
+#ifdef DBR_PROBED_URING_TW_REQ
+#define DBR_COMPAT_URING_TW(fn)						\
+static void fn##_tw(struct io_tw_req tw_req, io_tw_token_t tw)		\
+{									\
+	fn(io_uring_cmd_from_tw(tw_req), IO_URING_CMD_TASK_WORK_ISSUE_FLAGS); \
+}
+#else
+#define DBR_COMPAT_URING_TW(fn)						\
+static void fn##_tw(struct io_uring_cmd *ucmd, unsigned int issue_flags) \
+{									\
+	fn(ucmd, issue_flags);						\
+}
+#endif
+#define dbr_compat_uring_tw(fn)		fn##_tw
 
 /*
  * Complete a uring_cmd with a result and a second word (big_cqe[0] on a
@@ -270,6 +299,105 @@ static inline void dbr_compat_uring_cmd_done(struct io_uring_cmd *ucmd,
 	io_uring_cmd_done(ucmd, ret, res2);
 #else
 	io_uring_cmd_done(ucmd, ret, res2, issue_flags);
+#endif
+}
+
+/*
+ * Passthrough requests: blk_rq_map_kern() and blk_rq_map_sg() lost their
+ * queue argument (v6.16, v6.15); end_io callbacks gained the completion
+ * batch, which dmabridge's do not use: they are written as
+ * enum rq_end_io_ret fn(struct request *, blk_status_t), and
+ * DBR_COMPAT_END_IO(fn), placed after fn, defines the callback the kernel
+ * takes, dbr_compat_end_io(fn).
+ */
+static inline int dbr_compat_blk_rq_map_kern(struct request *req, void *buf,
+					     unsigned int len, gfp_t gfp)
+{
+#ifdef DBR_PROBED_RQ_MAP_KERN_NOQ
+	return blk_rq_map_kern(req, buf, len, gfp);
+#else
+	return blk_rq_map_kern(req->q, req, buf, len, gfp);
+#endif
+}
+
+static inline int dbr_compat_blk_rq_map_sg(struct request *req,
+					   struct scatterlist *sg)
+{
+#ifdef DBR_PROBED_RQ_MAP_SG_NOQ
+	return blk_rq_map_sg(req, sg);
+#else
+	return blk_rq_map_sg(req->q, req, sg);
+#endif
+}
+
+#ifdef DBR_PROBED_END_IO_BATCH
+#define DBR_COMPAT_END_IO(fn)						\
+static enum rq_end_io_ret fn##_end_io(struct request *req,		\
+				      blk_status_t status,		\
+				      const struct io_comp_batch *iob)	\
+{									\
+	return fn(req, status);						\
+}
+#else
+#define DBR_COMPAT_END_IO(fn)						\
+static enum rq_end_io_ret fn##_end_io(struct request *req,		\
+				      blk_status_t status)		\
+{									\
+	return fn(req, status);						\
+}
+#endif
+#define dbr_compat_end_io(fn)		fn##_end_io
+
+/* Tag set flags: bio merging was opt-in (BLK_MQ_F_SHOULD_MERGE) before v6.14. */
+#ifdef DBR_PROBED_BLK_MQ_F_SHOULD_MERGE
+#define DBR_COMPAT_BLK_MQ_F_SHOULD_MERGE	BLK_MQ_F_SHOULD_MERGE
+#else
+#define DBR_COMPAT_BLK_MQ_F_SHOULD_MERGE	0
+#endif
+
+/*
+ * Spread the I/O queues over the PCI device's interrupt vectors, the first
+ * @offset vectors left out: blk_mq_pci_map_queues() until
+ * <linux/blk-mq-pci.h> went (v6.15), then blk_mq_map_hw_queues().
+ */
+#ifdef DBR_PROBED_BLK_MQ_PCI
+#include <linux/blk-mq-pci.h>
+#define dbr_compat_map_pci_queues(map, pdev, offset) \
+	blk_mq_pci_map_queues(map, pdev, offset)
+#else
+#define dbr_compat_map_pci_queues(map, pdev, offset) \
+	blk_mq_map_hw_queues(map, &(pdev)->dev, offset)
+#endif
+
+/*
+ * A dynamic importer's invalidation callback in struct dma_buf_attach_ops:
+ * move_notify, renamed invalidate_mappings in 2026 (used as the member's
+ * name: .dbr_compat_invalidate_mappings = fn), and the exporter's call that
+ * invokes it, dma_buf_move_notify(), renamed with it.
+ */
+#ifdef DBR_PROBED_INVALIDATE_MAPPINGS
+#define dbr_compat_invalidate_mappings	invalidate_mappings
+#define dbr_compat_dma_buf_invalidate_mappings	dma_buf_invalidate_mappings
+#else
+#define dbr_compat_invalidate_mappings	move_notify
+#define dbr_compat_dma_buf_invalidate_mappings	dma_buf_move_notify
+#endif
+
+/* Symbol namespaces: a string literal since v6.13, a bare word before. */
+#ifdef DBR_PROBED_IMPORT_NS_STRING
+#define DBR_COMPAT_NS_DMA_BUF	"DMA_BUF"
+#else
+#define DBR_COMPAT_NS_DMA_BUF	DMA_BUF
+#endif
+
+/* Bytes of the current bvec a bvec_iter is past (bi_bvec_done, now bi_offset). */
+#include <linux/bvec.h>
+static inline unsigned int dbr_compat_bvec_iter_done(const struct bvec_iter *iter)
+{
+#ifdef DBR_PROBED_BI_BVEC_DONE
+	return iter->bi_bvec_done;
+#else
+	return iter->bi_offset;
 #endif
 }
 

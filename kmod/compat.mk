@@ -9,10 +9,15 @@
 # nowhere else.
 
 # $(call dbr_probe,header,fixed string,flag): -Dflag if the header has it
+# for probe strings with a comma or an unbalanced parenthesis
+dbr_comma := ,
+dbr_lparen := (
 dbr_probe = $(if $(shell grep -Fqs '$(2)' $(srctree)/include/$(1) && echo y),-D$(3))
 
-# queue_rqs' list: struct rq_list {head, tail} (v6.13), else a bare head
+# queue_rqs' list: struct rq_list {head, tail} (v6.13; in <linux/blk_plug.h>
+# since 7.x), else a bare head
 ccflags-y += $(call dbr_probe,linux/blkdev.h,struct rq_list {,DBR_PROBED_RQ_LIST)
+ccflags-y += $(call dbr_probe,linux/blk_plug.h,struct rq_list {,DBR_PROBED_RQ_LIST)
 # class_create(name) (v6.4), else class_create(owner, name)
 ccflags-y += $(call dbr_probe,linux/device/class.h,class_create(const char *name),DBR_PROBED_CLASS_CREATE_NAME)
 # queue limits passed at allocation: blk_mq_alloc_queue() (v6.9)
@@ -36,6 +41,29 @@ dbr_rparen := )
 ccflags-y += $(call dbr_probe,linux/io_uring.h,ssize_t res2$(dbr_rparen);,DBR_PROBED_URING_CMD_DONE_NOFLAGS)
 # inode attributes: struct file_kattr (v6.17), else struct fileattr
 ccflags-y += $(call dbr_probe,linux/fileattr.h,struct file_kattr {,DBR_PROBED_FILE_KATTR)
+# io_uring_sqe128_cmd(sqe, type): the payload of a 128-byte SQE, its size
+# checked (7.x), where io_uring_sqe_cmd() took the type too; else
+# io_uring_sqe_cmd(sqe)
+ccflags-y += $(call dbr_probe,linux/io_uring/cmd.h,define io_uring_sqe128_cmd(sqe$(dbr_comma) type),DBR_PROBED_SQE128_CMD)
+# uring_cmd task work gets a struct io_tw_req (7.x), else the command
+# and its issue flags
+ccflags-y += $(call dbr_probe,linux/io_uring/cmd.h,io_req_tw_func_t task_work_cb,DBR_PROBED_URING_TW_REQ)
+# blk_rq_map_kern() and blk_rq_map_sg() without the queue (v6.16, v6.15)
+ccflags-y += $(call dbr_probe,linux/blk-mq.h,int blk_rq_map_kern$(dbr_lparen)struct request *rq,DBR_PROBED_RQ_MAP_KERN_NOQ)
+ccflags-y += $(call dbr_probe,linux/blk-mq.h,int blk_rq_map_sg$(dbr_lparen)struct request *rq,DBR_PROBED_RQ_MAP_SG_NOQ)
+# a request's end_io also gets the completion batch (7.x)
+ccflags-y += $(call dbr_probe,linux/blk-mq.h,(rq_end_io_fn)$(dbr_lparen)struct request *$(dbr_comma) blk_status_t$(dbr_comma),DBR_PROBED_END_IO_BATCH)
+# BLK_MQ_F_SHOULD_MERGE, gone in v6.14 (merging is the default)
+ccflags-y += $(call dbr_probe,linux/blk-mq.h,BLK_MQ_F_SHOULD_MERGE,DBR_PROBED_BLK_MQ_F_SHOULD_MERGE)
+# blk_mq_pci_map_queues() in <linux/blk-mq-pci.h>, gone in v6.15 for
+# blk_mq_map_hw_queues() (v6.14; Debian's 6.12 has both)
+ccflags-y += $(call dbr_probe,linux/blk-mq-pci.h,blk_mq_pci_map_queues,DBR_PROBED_BLK_MQ_PCI)
+# dma-buf importers' move_notify renamed invalidate_mappings (early 2026)
+ccflags-y += $(call dbr_probe,linux/dma-buf.h,(*invalidate_mappings)$(dbr_lparen)struct dma_buf_attachment,DBR_PROBED_INVALIDATE_MAPPINGS)
+# symbol namespaces are string literals (v6.13), else bare words
+ccflags-y += $(call dbr_probe,linux/module.h,MODULE_INFO(import_ns$(dbr_comma) ns),DBR_PROBED_IMPORT_NS_STRING)
+# struct bvec_iter's bi_bvec_done renamed bi_offset (7.x)
+ccflags-y += $(call dbr_probe,linux/bvec.h,bi_bvec_done;,DBR_PROBED_BI_BVEC_DONE)
 
 # $(call dbr_since,major,minor,flag): -Dflag from that release on
 dbr_kver := $(shell echo $$(($(VERSION) * 1000 + $(PATCHLEVEL))) 2>/dev/null)

@@ -8,6 +8,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "dbr_nvme.h"
 
 /**
@@ -35,7 +36,7 @@ int dbr_submit_sync(struct request_queue *q, struct nvme_command *cmd,
 	iod = dbr_iod(req);
 	memcpy(&iod->cmd, cmd, sizeof(*cmd));
 	if (buf && len) {
-		ret = blk_rq_map_kern(q, req, buf, len, GFP_KERNEL);
+		ret = dbr_compat_blk_rq_map_kern(req, buf, len, GFP_KERNEL);
 		if (ret)
 			goto free_req;
 	}
@@ -284,6 +285,8 @@ static enum rq_end_io_ret dbr_abort_endio(struct request *req,
 	return RQ_END_IO_FREE;
 }
 
+DBR_COMPAT_END_IO(dbr_abort_endio)
+
 /**
  * dbr_abort_async() - send an NVMe Abort for a timed-out I/O command
  * @ctrl: live controller
@@ -318,7 +321,7 @@ int dbr_abort_async(struct dbr_ctrl *ctrl, struct dbr_queue *q,
 	iod->cmd.abort.sqid = cpu_to_le16(q->qid);
 	/* the command id queue_rq gave this issue of the request */
 	iod->cmd.abort.cid = dbr_iod(req)->cmd.common.command_id;
-	abort_req->end_io = dbr_abort_endio;
+	abort_req->end_io = dbr_compat_end_io(dbr_abort_endio);
 	abort_req->end_io_data = NULL;
 	dev_warn(ctrl->dev, "tag %d qid %u opcode 0x%x: timeout, aborting\n",
 		 req->tag, q->qid, dbr_iod(req)->cmd.common.opcode);

@@ -809,6 +809,8 @@ static void dbr_io_task_done(struct io_uring_cmd *ucmd, unsigned int flags)
 	dbr_io_async_end(r, res, flags);
 }
 
+DBR_COMPAT_URING_TW(dbr_io_task_done)
+
 /*
  * A request whose non-blocking issue would have blocked, going on in the
  * submitter's task (task work may block, as dbr_io_task_done() does).
@@ -822,6 +824,8 @@ static void dbr_io_task_retry(struct io_uring_cmd *ucmd, unsigned int flags)
 		dbr_io_async_end(r, res, flags);
 }
 
+DBR_COMPAT_URING_TW(dbr_io_task_retry)
+
 /* Bio completion context: release the mapping, finish in the submitter. */
 static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret)
 {
@@ -832,7 +836,7 @@ static void dbr_io_kiocb_complete(struct kiocb *kiocb, long ret)
 		dbr_compat_iocb_end_write(kiocb);
 	dbr_io_chunk_release(r);
 	r->res = ret;
-	io_uring_cmd_complete_in_task(r->ucmd, dbr_io_task_done);
+	io_uring_cmd_complete_in_task(r->ucmd, dbr_compat_uring_tw(dbr_io_task_done));
 }
 
 /**
@@ -871,7 +875,7 @@ int dbr_io_submit(struct dbr_ctx *ctx, const struct dmabridge_io *io,
 		 * with another request's offsets and tag). The request keeps
 		 * its copy and what it did, and goes on where it may block.
 		 */
-		io_uring_cmd_complete_in_task(ucmd, dbr_io_task_retry);
+		io_uring_cmd_complete_in_task(ucmd, dbr_compat_uring_tw(dbr_io_task_retry));
 		return -EIOCBQUEUED;
 	}
 	dbr_io_async_end(r, res, issue_flags);

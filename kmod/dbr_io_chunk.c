@@ -234,7 +234,7 @@ static bool dbr_io_bio_window(struct dbr_io_chunk *c, struct bio *bio,
 			      u64 *skip, u32 *len)
 {
 	unsigned long idx = bio->bi_io_vec - c->bvecs + bio->bi_iter.bi_idx;
-	u64 pos = (u64)idx * PAGE_SIZE + bio->bi_iter.bi_bvec_done;
+	u64 pos = (u64)idx * PAGE_SIZE + dbr_compat_bvec_iter_done(&bio->bi_iter);
 	u32 mask = (1U << c->lbs_shift) - 1;
 
 	*skip = pos;

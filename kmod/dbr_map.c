@@ -12,6 +12,7 @@
  */
 #include <linux/dma-mapping.h>
 
+#include "compat.h"
 #include "dbr_io.h"
 #include "dbr_nvme.h"
 
@@ -107,7 +108,7 @@ static blk_status_t dbr_map_sg(struct dbr_ctrl *ctrl, struct request *req,
 	struct dbr_data *data = &iod->data;
 
 	sg_init_table(iod->sg, blk_rq_nr_phys_segments(req));
-	data->nr_sg = blk_rq_map_sg(req->q, req, iod->sg);
+	data->nr_sg = dbr_compat_blk_rq_map_sg(req, iod->sg);
 	if (!data->nr_sg)
 		return BLK_STS_IOERR;
 	data->nents = dma_map_sg_attrs(ctrl->dev, iod->sg, data->nr_sg,

@@ -3,7 +3,6 @@
  * Queue pairs: memory, doorbells, interrupts, submission, completion and
  * the blk-mq operations of the admin and I/O tag sets.
  */
-#include <linux/blk-mq-pci.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 
@@ -688,7 +687,7 @@ static void dbr_map_queues(struct blk_mq_tag_set *set)
 	map->queue_offset = 0;
 	/* vector 0 is the admin queue's unless it is the only one */
 	if (ctrl->nr_vecs > 1)
-		blk_mq_pci_map_queues(map, ctrl->pdev, 1);
+		dbr_compat_map_pci_queues(map, ctrl->pdev, 1);
 	else
 		blk_mq_map_queues(map);
 }
@@ -772,7 +771,7 @@ int dbr_alloc_io_tagset(struct dbr_ctrl *ctrl)
 	set->timeout = dbr_io_timeout * HZ;
 	set->numa_node = dev_to_node(ctrl->dev);
 	set->cmd_size = dbr_cmd_size();
-	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->flags = DBR_COMPAT_BLK_MQ_F_SHOULD_MERGE;
 	set->driver_data = ctrl;
 	ret = blk_mq_alloc_tag_set(set);
 	if (ret)

@@ -416,7 +416,7 @@ static void dbr_att_move_notify(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops dbr_att_ops = {
 	.allow_peer2peer	= true,
-	.move_notify		= dbr_att_move_notify,
+	.dbr_compat_invalidate_mappings = dbr_att_move_notify,
 };
 
 /* ---- attachments ---- */
@@ -1068,4 +1068,4 @@ void dbr_token_exit(void)
 	rcu_barrier();
 }
 
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(DBR_COMPAT_NS_DMA_BUF);

@@ -180,7 +180,7 @@ static int dbr_uapi_uring_cmd(struct io_uring_cmd *ucmd,
 	/* a 64-byte SQE has no room for the request, nor for its tag */
 	if (!(issue_flags & IO_URING_F_SQE128))
 		return -EINVAL;
-	memcpy(&io, dbr_compat_uring_cmd_payload(ucmd), sizeof(io));
+	memcpy(&io, dbr_compat_uring_cmd_payload(ucmd, struct dmabridge_io), sizeof(io));
 	if (!dbr_uapi_io_valid(&io)) {
 		ret = -EINVAL;
 	} else {

@@ -474,7 +474,7 @@ static long texp_move(void __user *argp)
 	}
 	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
 	if (!ret) {
-		dma_buf_move_notify(dmabuf);
+		dbr_compat_dma_buf_invalidate_mappings(dmabuf);
 		atomic_inc(&texp_cnt.moves);
 		dma_resv_unlock(dmabuf->resv);
 	}
@@ -548,4 +548,4 @@ module_exit(texp_exit);
 
 MODULE_DESCRIPTION("dmabridge test-only dma-buf exporter");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(DBR_COMPAT_NS_DMA_BUF);
