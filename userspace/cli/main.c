@@ -21,6 +21,11 @@
 #endif
 
 static const struct cli_cmd commands[] = {
+	{ "check", "[--no-vulkan]",
+	  "is this machine ready for the direct path, and if not, why",
+	  "  --no-vulkan     do not load libvulkan to look for exporting devices\n"
+	  "exit status: 0 all OK, 1 the worst is a WARN, 3 a FAIL\n",
+	  cmd_check },
 	{ "list", "",
 	  "NVMe controllers, their namespaces, block devices, sizes, SGL support",
 	  "", cmd_list },

@@ -734,6 +734,21 @@ static bool file_has(const char *path, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+static bool root_is_overlay(void)
+{
+	struct sys_mount *m = NULL;
+	unsigned int n = 0, i;
+	bool overlay = false;
+
+	if (sys_mounts(&m, &n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!strcmp(m[i].target, "/"))
+			overlay = !strcmp(m[i].fstype, "overlay");
+	free(m);
+	return overlay;
+}
+
 void sys_virt(struct sys_virt *v)
 {
 	char vendor[64] = "", product[64] = "", hv[32] = "";
@@ -748,7 +763,10 @@ void sys_virt(struct sys_virt *v)
 		else
 			snprintf(v->vm, sizeof(v->vm), "%s", hv[0] ? hv : "a hypervisor");
 	}
-	if (exists("/.dockerenv"))
+	/* /.dockerenv alone is not enough: a VM may boot from a container's
+	 * tree (the test rig's guest runs on its host's root); docker's own
+	 * root is an overlay */
+	if (exists("/.dockerenv") && root_is_overlay())
 		snprintf(v->container, sizeof(v->container), "docker");
 	else if (exists("/run/.containerenv"))
 		snprintf(v->container, sizeof(v->container), "podman");

@@ -50,6 +50,9 @@ cli_teardown_all() {
 	done
 	[ ! -e "/sys/bus/pci/drivers/dmabridge/$DBR_NVME_BDF" ] || dbr_unbind
 	dbr_unload
+	mountpoint -q /lib/modules && grep -q '^overlay /lib/modules ' /proc/mounts &&
+		umount /lib/modules
+	return 0
 }
 
 # cli ARGS...: run the command; its stdout in $OUT, its stderr in $ERR,
