@@ -36,6 +36,18 @@ static const struct cli_cmd commands[] = {
 	  "  -n, --count N        stop after N samples\n"
 	  "  CTRL                 one controller: dmabridge0 or its PCI address\n",
 	  cmd_stats },
+	{ "bind", "[--force] [--persist] [--root DIR] BDF",
+	  "give an NVMe controller to dmabridge",
+	  "  -f, --force     bind even if the controller has users (mounts, swap, LVM/MD)\n"
+	  "  -p, --persist   also bind it at every boot (a udev rule; says where)\n"
+	  "      --root DIR  write the persistent configuration under DIR, not /\n",
+	  cmd_bind },
+	{ "unbind", "[--force] [--persist] [--root DIR] BDF",
+	  "give a controller back to the stock nvme driver",
+	  "  -f, --force     unbind even if its disks are mounted or its buffers in use\n"
+	  "  -p, --persist   also remove it from the boot-time configuration\n"
+	  "      --root DIR  the persistent configuration under DIR, not /\n",
+	  cmd_unbind },
 };
 
 const struct cli_cmd *cli_commands(unsigned int *count)
