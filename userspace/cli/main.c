@@ -48,6 +48,15 @@ static const struct cli_cmd commands[] = {
 	  "  -p, --persist   also remove it from the boot-time configuration\n"
 	  "      --root DIR  the persistent configuration under DIR, not /\n",
 	  cmd_unbind },
+	{ "cp", "FILE --to udmabuf|vgem|vulkan [--verify] [--compat auto|on|off]",
+	  "read a file into a fresh dma-buf through libdmabridge",
+	  "  -t, --to EXP        the exporter of the new dma-buf: udmabuf, vgem, vulkan\n"
+	  "  -V, --verify        compare the buffer with an ordinary read of the file\n"
+	  "  -c, --compat MODE   auto (default), on (compat path only), off (direct only)\n"
+	  "      --chunk SIZE    bytes per library call (8M); the progress step\n"
+	  "      --progress      a progress bar even when stderr is not a terminal\n"
+	  "      --no-progress   none even on a terminal\n",
+	  cmd_cp },
 };
 
 const struct cli_cmd *cli_commands(unsigned int *count)
