@@ -57,6 +57,22 @@ static const struct cli_cmd commands[] = {
 	  "      --progress      a progress bar even when stderr is not a terminal\n"
 	  "      --no-progress   none even on a terminal\n",
 	  cmd_cp },
+	{ "bench", "--file FILE [--host-file FILE] [matrix options] [--plot PNG]",
+	  "a throughput matrix: direct, compat and the stock driver's host memory",
+	  "  -f, --file FILE       the file the direct and compat paths use (on a dmabridge disk)\n"
+	  "  -H, --host-file FILE  the file the host path uses (on a stock-driver disk)\n"
+	  "      --file-size SIZE  bytes of each file (256M); created and filled if shorter\n"
+	  "  -p, --paths LIST      direct,compat,host (all given files allow)\n"
+	  "  -d, --dirs LIST       read,write (read)\n"
+	  "  -s, --sizes LIST      I/O sizes (4K,64K,1M,4M)\n"
+	  "  -q, --qd LIST         requests in flight per thread (8)\n"
+	  "  -j, --threads LIST    threads (1)\n"
+	  "  -e, --exporters LIST  udmabuf,vgem,bar,vulkan (udmabuf)\n"
+	  "  -t, --duration SECS   per cell (2)\n"
+	  "      --random          random offsets (default: sequential)\n"
+	  "      --plot PNG        draw throughput and CPU per GiB against I/O size (gnuplot)\n"
+	  "      --plot-size WxH   the picture's size in pixels (1200x900)\n",
+	  cmd_bench },
 };
 
 const struct cli_cmd *cli_commands(unsigned int *count)
