@@ -2,9 +2,10 @@
 # unit/cli_usage: the dmabridge command on the host, without a module:
 # bad usage of every command exits 2 with a usage line on stderr and
 # nothing on stdout, never a crash (a signal); --help exits 0; --json
-# output parses.
+# output parses; with a scratch directory, bench's host path runs there
+# (rounds, median, --plot).
 set -u
-CLI=${1:?usage: cli_usage.sh path/to/dmabridge}
+CLI=${1:?usage: cli_usage.sh path/to/dmabridge [scratch dir]}
 fails=0
 
 # run WANT ARGS...
@@ -69,6 +70,7 @@ if "$CLI" --help | grep -q '^  bench'; then
 	run 2 bench --file /tmp/x --exporters udmabuf,gpu
 	run 2 bench --file /tmp/x --plot-size 12
 	run 2 bench --file /tmp/x --dirs up
+	run 2 bench --file /tmp/x --rounds 0
 	run 2 bench --paths host
 fi
 # --json parses, wherever it is given
@@ -78,6 +80,33 @@ python3 -c 'import json, sys; json.loads(sys.argv[1])' "$LAST_OUT" ||
 run 0 --json list
 python3 -c 'import json, sys; json.loads(sys.argv[1])' "$LAST_OUT" ||
 	{ echo "FAIL: --json list does not parse"; fails=$((fails + 1)); }
+# bench's host path runs anywhere O_DIRECT does: rounds keep the median
+# round of each cell, and --plot draws a PNG of the asked size
+scratch=${2:-}
+if [ -n "$scratch" ] && "$CLI" --help | grep -q '^  bench'; then
+	mkdir -p "$scratch"
+	if "$CLI" --json bench --host-file "$scratch/bench.dat" --file-size 2M --sizes 4K,64K \
+		--qd 2 --duration 0.05 --rounds 3 --plot "$scratch/bench.png" --plot-size 640x480 \
+		> "$scratch/bench.json" 2> /tmp/cli_usage.$$; then
+		python3 - "$scratch/bench.json" "$scratch/bench.png" <<-'PYEOF' ||
+		import json, struct, sys
+		j = json.load(open(sys.argv[1]))
+		assert j['config']['rounds'] == 3 and len(j['results']) == 2, j
+		for r in j['results']:
+		    rr = sorted(r['round_throughputs'])
+		    assert len(rr) == 3 and r['throughput'] == rr[1], r
+		    assert r['error'] is None and r['bytes'] == r['ios'] * r['io_size'], r
+		d = open(sys.argv[2], 'rb').read(24)
+		assert d[:8] == b'\x89PNG\r\n\x1a\n' and struct.unpack('>II', d[16:24]) == (640, 480)
+		PYEOF
+			{ echo "FAIL: bench --rounds 3 --plot on the host"; fails=$((fails + 1)); }
+	elif grep -q 'Invalid argument' /tmp/cli_usage.$$; then
+		echo "note: no O_DIRECT in $scratch: bench's host path not run"
+	else
+		echo "FAIL: bench on the host:"; cat /tmp/cli_usage.$$; fails=$((fails + 1))
+	fi
+	rm -f "$scratch/bench.dat"
+fi
 rm -f /tmp/cli_usage.$$
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "ok: usage of every command"

@@ -56,6 +56,7 @@ struct bench {
 	double duration;
 	bool random;
 	unsigned int plot_w, plot_h;
+	unsigned int rounds;
 };
 
 struct cell {
@@ -66,6 +67,7 @@ struct cell {
 	double secs, cpu, busy;
 	int error;
 	char why[160];
+	double round_rate[MAXV];	/* each round's throughput */
 };
 
 /* The cell's threads set up (buffer, file, queue), meet at ready, wait at
@@ -541,8 +543,9 @@ static int plot(struct cli *cli, const struct bench *b, const struct cell *cells
 		return cli_fail(cli, "--plot: %s: %s", script, strerror(errno));
 	fprintf(f, "set terminal png size %u,%u\n", b->plot_w, b->plot_h);
 	fprintf(f, "set output '%s'\n", b->plot);
-	fprintf(f, "set multiplot layout 2,1 title 'dmabridge bench: %s, queue depth %s, threads %s, %.1f s per cell'\n",
-		b->random ? "random" : "sequential", qd, th, b->duration);
+	fprintf(f, "set multiplot layout 2,1 title 'dmabridge bench: %s, queue depth %s, threads %s, %.1f s per cell%s'\n",
+		b->random ? "random" : "sequential", qd, th, b->duration,
+		b->rounds > 1 ? ", median of rounds" : "");
 	fprintf(f, "set logscale x 2\nset grid\nset key outside right top\n"
 		   "set xtics ('4K' 4096, '16K' 16384, '64K' 65536, '256K' 262144, "
 		   "'1M' 1048576, '4M' 4194304, '16M' 16777216, '64M' 67108864)\n"
@@ -595,6 +598,7 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 		{ "random", no_argument, NULL, 'r' },
 		{ "plot", required_argument, NULL, 'P' },
 		{ "plot-size", required_argument, NULL, 'Z' },
+		{ "rounds", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -602,7 +606,7 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 		.file_size = 256ULL << 20, .dirs = 1, .exporters = 1U << DBUF_UDMABUF,
 		.sizes = { 4096, 65536, 1 << 20, 4 << 20 }, .nsizes = 4,
 		.qds = { 8 }, .nqds = 1, .threads = { 1 }, .nthreads = 1,
-		.duration = 2, .plot_w = 1200, .plot_h = 900,
+		.duration = 2, .plot_w = 1200, .plot_h = 900, .rounds = 1,
 	};
 	struct out *o = cli->out;
 	struct cell *cells;
@@ -663,6 +667,14 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 				return cli_usage(cli, "--duration: seconds, 0.05 to 3600, not '%s'", optarg);
 			break;
 		case 'r': b.random = true; break;
+		case 'R': {
+			uint64_t r;
+
+			if (parse_u64(optarg, &r) || !r || r > MAXV)
+				return cli_usage(cli, "--rounds: 1 to %d, not '%s'", MAXV, optarg);
+			b.rounds = (unsigned int)r;
+			break;
+		}
 		case 'P': b.plot = optarg; break;
 		case 'Z':
 			if (sscanf(optarg, "%ux%u", &b.plot_w, &b.plot_h) != 2 || b.plot_w < 200 ||
@@ -723,10 +735,59 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 			}
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "\rcell %u of %u ", i + 1, n);
-		run_cell(&b, &cells[i], &st);
+	/* rounds: the whole matrix again and again, so that a drift of the
+	 * machine spreads over every cell; each cell keeps its median round */
+	if (b.rounds > 1) {
+		struct cell *runs = calloc((size_t)n * b.rounds, sizeof(*runs));
+		unsigned int r, k;
+
+		if (!runs) {
+			free(cells);
+			return cli_fail(cli, "out of memory");
+		}
+		for (r = 0; r < b.rounds; r++)
+			for (i = 0; i < n; i++) {
+				struct cell *c = &runs[(size_t)i * b.rounds + r];
+
+				if (isatty(STDERR_FILENO))
+					fprintf(stderr, "\rround %u of %u, cell %u of %u ", r + 1,
+						b.rounds, i + 1, n);
+				*c = cells[i];
+				run_cell(&b, c, &st);
+			}
+		for (i = 0; i < n; i++) {
+			struct cell *rc = &runs[(size_t)i * b.rounds];
+			unsigned int rank[MAXV], best = 0;
+			double rate[MAXV];
+
+			for (r = 0; r < b.rounds; r++) {
+				rate[r] = rc[r].secs > 0 ? rc[r].bytes / rc[r].secs : 0;
+				rank[r] = 0;
+			}
+			/* the round whose throughput is the median (the lower one) */
+			for (r = 0; r < b.rounds; r++) {
+				for (k = 0; k < b.rounds; k++)
+					if (rate[k] < rate[r] || (rate[k] == rate[r] && k < r))
+						rank[r]++;
+				if (rank[r] == (b.rounds - 1) / 2)
+					best = r;
+			}
+			cells[i] = rc[best];
+			for (r = 0; r < b.rounds; r++) {
+				cells[i].round_rate[r] = rate[r];
+				if (rc[r].error && !cells[i].error) {
+					cells[i].error = rc[r].error;
+					snprintf(cells[i].why, sizeof(cells[i].why), "%s", rc[r].why);
+				}
+			}
+		}
+		free(runs);
+	} else {
+		for (i = 0; i < n; i++) {
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "\rcell %u of %u ", i + 1, n);
+			run_cell(&b, &cells[i], &st);
+		}
 	}
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
@@ -738,6 +799,7 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 	out_bytes(o, "file_size", b.file_size);
 	out_f64(o, "duration", b.duration, 2);
 	out_str(o, "pattern", b.random ? "random" : "sequential");
+	out_u64(o, "rounds", b.rounds);
 	out_end(o);
 	out_list(o, "results", OUT_TABLE);
 	for (i = 0; i < n; i++) {
@@ -763,6 +825,10 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 			out_f64(o, "seconds", c->secs, 3);
 			out_f64(o, "cpu_seconds", c->cpu, 3);
 			out_f64(o, "busy_seconds", c->busy, 3);
+			out_list(o, "round_throughputs", OUT_RECORDS);
+			for (unsigned int r = 0; b.rounds > 1 && r < b.rounds; r++)
+				out_f64(o, NULL, c->round_rate[r], 1);
+			out_end(o);
 		}
 		if (c->error)
 			out_note(o, "error", c->why);

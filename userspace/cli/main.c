@@ -70,6 +70,7 @@ static const struct cli_cmd commands[] = {
 	  "  -e, --exporters LIST  udmabuf,vgem,bar,vulkan (udmabuf)\n"
 	  "  -t, --duration SECS   per cell (2)\n"
 	  "      --random          random offsets (default: sequential)\n"
+	  "      --rounds N        run the matrix N times, each cell keeps its median (1)\n"
 	  "      --plot PNG        draw throughput and CPU per GiB against I/O size (gnuplot)\n"
 	  "      --plot-size WxH   the picture's size in pixels (1200x900)\n",
 	  cmd_bench },
