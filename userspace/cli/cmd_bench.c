@@ -68,7 +68,29 @@ struct cell {
 	int error;
 	char why[160];
 	double round_rate[MAXV];	/* each round's throughput */
+	double round_cpu[MAXV];		/* and the machine's busy s per GiB */
 };
+
+/* Execution order: the cells of one I/O size (and direction, depth,
+ * threads) one after the other, every path and exporter, so that the
+ * rows compared with each other ran seconds apart, not minutes. */
+static const struct cell *order_base;
+
+static int cmp_exec(const void *a, const void *b)
+{
+	const struct cell *x = &order_base[*(const unsigned int *)a];
+	const struct cell *y = &order_base[*(const unsigned int *)b];
+
+	if (x->dir != y->dir)
+		return x->dir - y->dir;
+	if (x->qd != y->qd)
+		return x->qd < y->qd ? -1 : 1;
+	if (x->threads != y->threads)
+		return x->threads < y->threads ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return *(const unsigned int *)a < *(const unsigned int *)b ? -1 : 1;
+}
 
 /* The cell's threads set up (buffer, file, queue), meet at ready, wait at
  * go while the clock starts, run until the deadline, meet at done, and only
@@ -610,7 +632,7 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 	};
 	struct out *o = cli->out;
 	struct cell *cells;
-	unsigned int n = 0, i, si, qi, ti, cap;
+	unsigned int n = 0, i, si, qi, ti, cap, *order;
 	bool paths_given = false;
 	struct dmab_stats st = { 0 };
 	int ch, ret, p, d, e;
@@ -737,21 +759,33 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 	}
 	/* rounds: the whole matrix again and again, so that a drift of the
 	 * machine spreads over every cell; each cell keeps its median round */
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!order) {
+		free(cells);
+		return cli_fail(cli, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	order_base = cells;
+	qsort(order, n, sizeof(*order), cmp_exec);
 	if (b.rounds > 1) {
 		struct cell *runs = calloc((size_t)n * b.rounds, sizeof(*runs));
-		unsigned int r, k;
+		unsigned int r, k, x;
 
 		if (!runs) {
 			free(cells);
+			free(order);
 			return cli_fail(cli, "out of memory");
 		}
 		for (r = 0; r < b.rounds; r++)
-			for (i = 0; i < n; i++) {
-				struct cell *c = &runs[(size_t)i * b.rounds + r];
+			for (x = 0; x < n; x++) {
+				struct cell *c;
 
+				i = order[x];
+				c = &runs[(size_t)i * b.rounds + r];
 				if (isatty(STDERR_FILENO))
 					fprintf(stderr, "\rround %u of %u, cell %u of %u ", r + 1,
-						b.rounds, i + 1, n);
+						b.rounds, x + 1, n);
 				*c = cells[i];
 				run_cell(&b, c, &st);
 			}
@@ -775,6 +809,8 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 			cells[i] = rc[best];
 			for (r = 0; r < b.rounds; r++) {
 				cells[i].round_rate[r] = rate[r];
+				cells[i].round_cpu[r] = rc[r].bytes ?
+					rc[r].busy / (rc[r].bytes / 1073741824.0) : NAN;
 				if (rc[r].error && !cells[i].error) {
 					cells[i].error = rc[r].error;
 					snprintf(cells[i].why, sizeof(cells[i].why), "%s", rc[r].why);
@@ -786,9 +822,10 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			if (isatty(STDERR_FILENO))
 				fprintf(stderr, "\rcell %u of %u ", i + 1, n);
-			run_cell(&b, &cells[i], &st);
+			run_cell(&b, &cells[order[i]], &st);
 		}
 	}
+	free(order);
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 
@@ -828,6 +865,10 @@ int cmd_bench(struct cli *cli, int argc, char **argv)
 			out_list(o, "round_throughputs", OUT_RECORDS);
 			for (unsigned int r = 0; b.rounds > 1 && r < b.rounds; r++)
 				out_f64(o, NULL, c->round_rate[r], 1);
+			out_end(o);
+			out_list(o, "round_busy_s_per_gib", OUT_RECORDS);
+			for (unsigned int r = 0; b.rounds > 1 && r < b.rounds; r++)
+				out_f64(o, NULL, c->round_cpu[r], 3);
 			out_end(o);
 		}
 		if (c->error)
