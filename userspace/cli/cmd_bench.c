@@ -575,7 +575,8 @@ static int plot(struct cli *cli, const struct bench *b, const struct cell *cells
 	fprintf(f, "set ylabel 'MiB/s'\nset title 'throughput'\n");
 	fprintf(f, "plot for [i=0:%u] '%s' index i using 1:2 with linespoints lw 2 title columnheader(1)\n",
 		ns ? ns - 1 : 0, data);
-	fprintf(f, "set ylabel 'CPU seconds per GiB'\n"
+	/* CPU per GiB spans decades from 4 KiB to 4 MiB */
+	fprintf(f, "set logscale y 10\nset yrange [*:*]\nset ylabel 'CPU seconds per GiB (log)'\n"
 		   "set title 'CPU per GiB moved (whole machine: busy time, interrupts included)'\n");
 	fprintf(f, "plot for [i=0:%u] '%s' index i using 1:4 with linespoints lw 2 title columnheader(1)\n",
 		ns ? ns - 1 : 0, data);
