@@ -161,8 +161,11 @@ static void test_io_checks(int ctl)
 	t_expect_errno(tok_create(ctl, dmabuf, DMABRIDGE_TOKEN_READ, &r), 0);
 	io = (struct dmabridge_io){ .token = r + 1000, .fd = 0, .length = 4096 };
 	t_expect_errno(ioctl(ctl, DMABRIDGE_IOC_READ, &io), ENOENT);
+	/* every bit the ABI does not define (1.1 defines FIXED_TARGET) */
 	io = (struct dmabridge_io){ .token = r, .fd = 0, .length = 4096,
-				    .flags = 1 };
+				    .flags = ~DMABRIDGE_IO_FLAGS_ALL };
+	t_expect_errno(ioctl(ctl, DMABRIDGE_IOC_READ, &io), EINVAL);
+	io.flags = DMABRIDGE_IO_FIXED_TARGET << 1;
 	t_expect_errno(ioctl(ctl, DMABRIDGE_IOC_READ, &io), EINVAL);
 	io = (struct dmabridge_io){ .token = r, .fd = 0, .length = 4096,
 				    .reserved[0] = 1 };
