@@ -169,6 +169,8 @@ int dmab_vk_streamer_new(struct dmab_ctx *ctx, VkDevice dev,
 	ret = -pthread_create(&s->thread, NULL, completion_thread, s);
 	if (ret)
 		goto name_it;
+	/* so that tools (and vk-loader's CPU accounting) can tell it apart */
+	pthread_setname_np(s->thread, "dmab-vk-stream");
 	*sp = s;
 	return 0;
 name_it:

@@ -180,6 +180,41 @@ static int buffer_reqs(VkDevice dev, VkBuffer b, VkMemoryRequirements *mr)
 	return ded.prefersDedicatedAllocation || ded.requiresDedicatedAllocation;
 }
 
+/*
+ * Mesa's CPU drivers (lavapipe) export their memory as udmabufs, which the
+ * udmabuf module limits to size_limit_mb (64 MiB by default): say so when
+ * an allocation above it fails.
+ */
+static void udmabuf_hint(VkPhysicalDevice pd, VkDeviceSize size,
+			 struct dmab_vk_status *st)
+{
+	VkPhysicalDeviceDriverProperties drv = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
+	};
+	VkPhysicalDeviceProperties2 p2 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &drv,
+	};
+	FILE *f;
+	unsigned long mb = 0;
+	size_t n;
+
+	if (!st)
+		return;
+	vkGetPhysicalDeviceProperties2(pd, &p2);
+	if (drv.driverID != VK_DRIVER_ID_MESA_LLVMPIPE)
+		return;
+	f = fopen("/sys/module/udmabuf/parameters/size_limit_mb", "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%lu", &mb) != 1)
+		mb = 0;
+	fclose(f);
+	n = strlen(st->what);
+	if (mb && size > (VkDeviceSize)mb << 20)
+		snprintf(st->what + n, sizeof(st->what) - n,
+			 " (lavapipe's udmabufs: size_limit_mb=%lu)", mb);
+}
+
 int dmab_vk_mem_alloc(struct dmab_ctx *ctx, VkPhysicalDevice pd,
 		      VkDevice dev, VkDeviceSize size,
 		      VkBufferUsageFlags usage, VkMemoryPropertyFlags props,
@@ -254,6 +289,7 @@ int dmab_vk_mem_alloc(struct dmab_ctx *ctx, VkPhysicalDevice pd,
 	r = vkAllocateMemory(dev, &mai, NULL, &m->memory);
 	if (r != VK_SUCCESS) {
 		ret = vk_fail(st, "vkAllocateMemory(exportable as dma-buf)", r);
+		udmabuf_hint(pd, mr.size, st);
 		goto free_mem;
 	}
 	r = vkBindBufferMemory(dev, m->buffer, m->memory, 0);
