@@ -10,9 +10,10 @@
 #include <string.h>
 
 #include "loader.h"
-#include "quad_vert.h"
-#include "quad_frag.h"
-#include "checksum_comp.h"
+/* checked-in SPIR-V (spirv.cmake; the target vk-loader-spirv remakes it) */
+#include "spirv/quad_vert.h"
+#include "spirv/quad_frag.h"
+#include "spirv/checksum_comp.h"
 
 int vk_fail(const char *call, VkResult r)
 {
@@ -123,12 +124,29 @@ int gpu_init(struct app *a)
 			.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1,
 		};
 		VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+		VkSemaphoreTypeCreateInfo tci = {
+			.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+			.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
+		};
+		VkSemaphoreCreateInfo sci = {
+			.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &tci,
+		};
 
 		VK(vkCreateCommandPool(a->dev, &pci, NULL, &a->pool));
 		cai.commandPool = a->pool;
-		VK(vkAllocateCommandBuffers(a->dev, &cai, &a->cb));
-		VK(vkAllocateCommandBuffers(a->dev, &cai, &a->copy_cb));
-		VK(vkCreateFence(a->dev, &fci, NULL, &a->fence));
+		VK(vkAllocateCommandBuffers(a->dev, &cai, &a->frame_cb));
+		VK(vkAllocateCommandBuffers(a->dev, &cai, &a->sums_cb));
+		VK(vkAllocateCommandBuffers(a->dev, &cai, &a->warm_cb));
+		cai.commandBufferCount = N_ASSETS;
+		VK(vkAllocateCommandBuffers(a->dev, &cai, a->copy_cb));
+		VK(vkCreateFence(a->dev, &fci, NULL, &a->frame_fence));
+		VK(vkCreateFence(a->dev, &fci, NULL, &a->sums_fence));
+		VK(vkCreateFence(a->dev, &fci, NULL, &a->warm_fence));
+		/* staging signals its own timeline; the others use the streamer's */
+		if (a->mode == MODE_STAGING) {
+			VK(vkCreateSemaphore(a->dev, &sci, NULL, &a->stage_sem));
+			a->sem = a->stage_sem;
+		}
 	}
 	return 0;
 }
@@ -402,13 +420,31 @@ int gpu_resources(struct app *a)
 			   &a->readback, &a->readback_mem);
 	if (ret)
 		return ret;
-	ret = alloc_buffer(a, N_ASSETS * 8, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, host,
-			   &a->sums, &a->sums_mem);
+	/* a slot per asset and one for the warm-up */
+	ret = alloc_buffer(a, (N_ASSETS + 1) * 8, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+			   host, &a->sums, &a->sums_mem);
+	if (ret)
+		return ret;
+	ret = alloc_buffer(a, 2 * 6 * 16, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, host,
+			   &a->warm_vb, &a->warm_vb_mem);
 	if (ret)
 		return ret;
 	VK(vkMapMemory(a->dev, a->readback_mem, 0, VK_WHOLE_SIZE, 0, &a->readback_map));
 	VK(vkMapMemory(a->dev, a->sums_mem, 0, VK_WHOLE_SIZE, 0, &a->sums_map));
-	memset(a->sums_map, 0, N_ASSETS * 8);
+	memset(a->sums_map, 0, (N_ASSETS + 1) * 8);
+	{
+		/* the warm-up's quads: a pixel each in a corner */
+		float *v;
+		int k;
+
+		VK(vkMapMemory(a->dev, a->warm_vb_mem, 0, VK_WHOLE_SIZE, 0, (void **)&v));
+		for (k = 0; k < 12; k++) {
+			v[4 * k + 0] = -1.0f + (k % 6 == 1 || k % 6 == 2 || k % 6 == 4 ? 0.01f : 0);
+			v[4 * k + 1] = -1.0f + (k % 6 == 2 || k % 6 == 4 || k % 6 == 5 ? 0.01f : 0);
+			v[4 * k + 2] = v[4 * k + 3] = 0.5f;
+		}
+		vkUnmapMemory(a->dev, a->warm_vb_mem);
+	}
 	ret = descriptors(a);
 	return ret ? ret : pipelines(a);
 }
@@ -429,44 +465,45 @@ static void image_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from,
 	vkCmdPipelineBarrier(cb, ss, ds, 0, 0, NULL, 0, NULL, 1, &b);
 }
 
-/* Staging: one vkCmdCopyBuffer from the host-visible staging buffer. */
-int gpu_copy_staging(struct app *a)
-{
-	VkCommandBufferBeginInfo bi = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-	};
-	VkBufferCopy r = { 0, 0, a->total };
-	VkSubmitInfo si = {
-		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-		.commandBufferCount = 1, .pCommandBuffers = &a->copy_cb,
-	};
-
-	VK(vkBeginCommandBuffer(a->copy_cb, &bi));
-	vkCmdCopyBuffer(a->copy_cb, a->stage, a->abuf, 1, &r);
-	VK(vkEndCommandBuffer(a->copy_cb));
-	VK(vkQueueSubmit(a->queue, 1, &si, a->fence));
-	VK(vkWaitForFences(a->dev, 1, &a->fence, VK_TRUE, UINT64_MAX));
-	VK(vkResetFences(a->dev, 1, &a->fence));
-	return 0;
-}
+static const VkCommandBufferBeginInfo begin_info = {
+	.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+	.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+};
+static const VkAccessFlags asset_reads = VK_ACCESS_TRANSFER_READ_BIT |
+	VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT;
+static const VkPipelineStageFlags asset_users = VK_PIPELINE_STAGE_TRANSFER_BIT |
+	VK_PIPELINE_STAGE_VERTEX_INPUT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
 
 /*
- * The frame: acquire the asset buffer (from the foreign queue family when
- * a dma-buf import wrote it), texels to images, draw, picture to the
- * readback buffer, checksums.
+ * Make [off, off + size) of the asset buffer available to what follows:
+ * acquire it from the foreign queue family when the streamer filled it (a
+ * dma-buf written by the NVMe controller or the library's CPU copy), or
+ * wait for the staging copies that wrote it.
  */
-int gpu_record(struct app *a)
+static void acquire(struct app *a, VkCommandBuffer cb, VkDeviceSize off,
+		    VkDeviceSize size)
 {
-	VkCommandBufferBeginInfo bi = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-	};
-	const VkAccessFlags reads = VK_ACCESS_TRANSFER_READ_BIT |
-		VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT;
-	const VkPipelineStageFlags users = VK_PIPELINE_STAGE_TRANSFER_BIT |
-		VK_PIPELINE_STAGE_VERTEX_INPUT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-	VkBufferMemoryBarrier acq;
+	VkBufferMemoryBarrier b;
+
+	if (a->mem) {
+		b = dmab_vk_acquire_barrier(a->mem, off, size, a->qf, asset_reads);
+	} else {
+		b = (VkBufferMemoryBarrier){
+			.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+			.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+			.dstAccessMask = asset_reads,
+			.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+			.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+			.buffer = a->abuf, .offset = off, .size = size,
+		};
+	}
+	vkCmdPipelineBarrier(cb, a->mem ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT :
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, asset_users, 0, 0, NULL,
+			     1, &b, 0, NULL);
+}
+
+static void draw_quads(struct app *a, VkCommandBuffer cb, VkBuffer vb, VkDeviceSize voff)
+{
 	VkRenderingAttachmentInfo att = {
 		.sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
 		.imageView = a->color_view,
@@ -481,32 +518,73 @@ int gpu_record(struct app *a)
 	};
 	VkViewport vp = { 0, 0, RT, RT, 0, 1 };
 	VkRect2D sc = { { 0, 0 }, { RT, RT } };
-	VkBufferImageCopy rb = {
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageExtent = { RT, RT, 1 },
-	};
+	uint32_t i;
+
+	image_barrier(cb, a->color, VK_IMAGE_LAYOUT_UNDEFINED,
+		      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, 0,
+		      VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+		      VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT);
+	vkCmdBeginRendering(cb, &ri);
+	vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, a->gfx);
+	vkCmdSetViewport(cb, 0, 1, &vp);
+	vkCmdSetScissor(cb, 0, 1, &sc);
+	vkCmdBindVertexBuffers(cb, 0, 1, &vb, &voff);
+	vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, a->gfx_layout, 0,
+				1, &a->gfx_set, 0, NULL);
+	for (i = 0; i < N_TEX; i++) {
+		vkCmdPushConstants(cb, a->gfx_layout, VK_SHADER_STAGE_FRAGMENT_BIT, 0, 4, &i);
+		vkCmdDraw(cb, 6, 1, 6 * i, 0);
+	}
+	vkCmdEndRendering(cb);
+}
+
+/* checksum of count words from word first into slot (checksum.comp) */
+static void checksum(struct app *a, VkCommandBuffer cb, uint32_t first,
+		     uint32_t count, uint32_t slot)
+{
+	uint32_t pc[3] = { first, count, slot };
+	uint32_t groups = (count + 64 * 64 - 1) / (64 * 64);
+
+	vkCmdPushConstants(cb, a->comp_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 12, pc);
+	vkCmdDispatch(cb, groups ? groups : 1, 1, 1);
+}
+
+static void to_host(VkCommandBuffer cb)
+{
 	VkMemoryBarrier host = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
 		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
 		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
 	};
-	VkDeviceSize voff;
+
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT |
+			     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+			     0, 1, &host, 0, NULL, 0, NULL);
+}
+
+/*
+ * The command buffers, recorded before the load starts:
+ *  - frame: acquire the part of the asset buffer the frame uses (the
+ *    textures and the mesh, which come first), texels to images, draw,
+ *    the picture to the readback buffer;
+ *  - sums: acquire the rest, checksum every asset;
+ *  - copy[i] (staging): the staging buffer's copy of asset i to the
+ *    device buffer;
+ *  - warm-up: the same pipelines on a dummy quad and an empty checksum,
+ *    so that the driver's lazily compiled variants (llvmpipe compiles at
+ *    the first draw and dispatch) are not in the time to first pixel.
+ */
+int gpu_record(struct app *a)
+{
+	VkBufferImageCopy rb = {
+		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+		.imageExtent = { RT, RT, 1 },
+	};
+	const VkDeviceSize split = a->as[N_FRAME].buf_off & ~4095ULL;
 	int i;
 
-	VK(vkBeginCommandBuffer(a->cb, &bi));
-	if (a->mem) {
-		acq = dmab_vk_acquire_barrier(a->mem, 0, VK_WHOLE_SIZE, a->qf, reads);
-	} else {
-		acq = (VkBufferMemoryBarrier){
-			.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-			.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT, .dstAccessMask = reads,
-			.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-			.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-			.buffer = a->abuf, .size = VK_WHOLE_SIZE,
-		};
-	}
-	vkCmdPipelineBarrier(a->cb, a->mem ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT :
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, users, 0, 0, NULL, 1, &acq, 0, NULL);
+	VK(vkBeginCommandBuffer(a->frame_cb, &begin_info));
+	acquire(a, a->frame_cb, 0, split);
 	for (i = 0; i < N_TEX; i++) {
 		const struct ktx2_level *l = &a->as[i].ktx.level[0];
 		VkBufferImageCopy c = {
@@ -515,77 +593,105 @@ int gpu_record(struct app *a)
 			.imageExtent = { l->width, l->height, 1 },
 		};
 
-		image_barrier(a->cb, a->tex[i], VK_IMAGE_LAYOUT_UNDEFINED,
+		image_barrier(a->frame_cb, a->tex[i], VK_IMAGE_LAYOUT_UNDEFINED,
 			      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT,
 			      VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
-		vkCmdCopyBufferToImage(a->cb, a->abuf, a->tex[i],
+		vkCmdCopyBufferToImage(a->frame_cb, a->abuf, a->tex[i],
 				       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &c);
-		image_barrier(a->cb, a->tex[i], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+		image_barrier(a->frame_cb, a->tex[i], VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
 			      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
 			      VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT,
 			      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
 	}
-	image_barrier(a->cb, a->color, VK_IMAGE_LAYOUT_UNDEFINED,
-		      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, 0,
-		      VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-		      VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT);
-	vkCmdBeginRendering(a->cb, &ri);
-	vkCmdBindPipeline(a->cb, VK_PIPELINE_BIND_POINT_GRAPHICS, a->gfx);
-	vkCmdSetViewport(a->cb, 0, 1, &vp);
-	vkCmdSetScissor(a->cb, 0, 1, &sc);
-	voff = a->as[2].buf_off;	/* mesh.bin */
-	vkCmdBindVertexBuffers(a->cb, 0, 1, &a->abuf, &voff);
-	vkCmdBindDescriptorSets(a->cb, VK_PIPELINE_BIND_POINT_GRAPHICS, a->gfx_layout, 0,
-				1, &a->gfx_set, 0, NULL);
-	for (i = 0; i < N_TEX; i++) {
-		uint32_t idx = (uint32_t)i;
-
-		vkCmdPushConstants(a->cb, a->gfx_layout, VK_SHADER_STAGE_FRAGMENT_BIT, 0, 4, &idx);
-		vkCmdDraw(a->cb, 6, 1, 6 * idx, 0);
-	}
-	vkCmdEndRendering(a->cb);
-	image_barrier(a->cb, a->color, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+	draw_quads(a, a->frame_cb, a->abuf, a->as[2].buf_off);	/* mesh.bin */
+	image_barrier(a->frame_cb, a->color, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
 		      VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
 		      VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
 		      VK_PIPELINE_STAGE_TRANSFER_BIT);
-	vkCmdCopyImageToBuffer(a->cb, a->color, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+	vkCmdCopyImageToBuffer(a->frame_cb, a->color, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
 			       a->readback, 1, &rb);
-	vkCmdBindPipeline(a->cb, VK_PIPELINE_BIND_POINT_COMPUTE, a->comp);
-	vkCmdBindDescriptorSets(a->cb, VK_PIPELINE_BIND_POINT_COMPUTE, a->comp_layout, 0,
-				1, &a->comp_set, 0, NULL);
-	for (i = 0; i < N_ASSETS; i++) {
-		uint32_t pc[3] = { (uint32_t)(a->as[i].buf_off / 4),
-				   (uint32_t)(a->as[i].len / 4), (uint32_t)i };
+	to_host(a->frame_cb);
+	VK(vkEndCommandBuffer(a->frame_cb));
 
-		vkCmdPushConstants(a->cb, a->comp_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 12, pc);
-		vkCmdDispatch(a->cb, (pc[1] + 4095) / 4096, 1, 1);
+	VK(vkBeginCommandBuffer(a->sums_cb, &begin_info));
+	acquire(a, a->sums_cb, split, VK_WHOLE_SIZE);
+	vkCmdBindPipeline(a->sums_cb, VK_PIPELINE_BIND_POINT_COMPUTE, a->comp);
+	vkCmdBindDescriptorSets(a->sums_cb, VK_PIPELINE_BIND_POINT_COMPUTE, a->comp_layout,
+				0, 1, &a->comp_set, 0, NULL);
+	for (i = 0; i < N_ASSETS; i++)
+		checksum(a, a->sums_cb, (uint32_t)(a->as[i].buf_off / 4),
+			 (uint32_t)(a->as[i].len / 4), (uint32_t)i);
+	to_host(a->sums_cb);
+	VK(vkEndCommandBuffer(a->sums_cb));
+
+	for (i = 0; a->stage && i < N_ASSETS; i++) {
+		VkBufferCopy r = { a->as[i].buf_off, a->as[i].buf_off, a->as[i].len };
+
+		VK(vkBeginCommandBuffer(a->copy_cb[i], &begin_info));
+		vkCmdCopyBuffer(a->copy_cb[i], a->stage, a->abuf, 1, &r);
+		VK(vkEndCommandBuffer(a->copy_cb[i]));
 	}
-	vkCmdPipelineBarrier(a->cb, VK_PIPELINE_STAGE_TRANSFER_BIT |
-			     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
-			     0, 1, &host, 0, NULL, 0, NULL);
-	VK(vkEndCommandBuffer(a->cb));
+
+	VK(vkBeginCommandBuffer(a->warm_cb, &begin_info));
+	/* staging's device buffer: its pages are there before the load too */
+	if (a->stage) {
+		VkMemoryBarrier filled = {
+			.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+			.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+			.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | asset_reads,
+		};
+
+		vkCmdFillBuffer(a->warm_cb, a->abuf, 0, VK_WHOLE_SIZE, 0);
+		vkCmdPipelineBarrier(a->warm_cb, VK_PIPELINE_STAGE_TRANSFER_BIT, asset_users,
+				     0, 1, &filled, 0, NULL, 0, NULL);
+	}
+	for (i = 0; i < N_TEX; i++)
+		image_barrier(a->warm_cb, a->tex[i], VK_IMAGE_LAYOUT_UNDEFINED,
+			      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, 0, VK_ACCESS_SHADER_READ_BIT,
+			      VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+	draw_quads(a, a->warm_cb, a->warm_vb, 0);
+	vkCmdBindPipeline(a->warm_cb, VK_PIPELINE_BIND_POINT_COMPUTE, a->comp);
+	vkCmdBindDescriptorSets(a->warm_cb, VK_PIPELINE_BIND_POINT_COMPUTE, a->comp_layout,
+				0, 1, &a->comp_set, 0, NULL);
+	checksum(a, a->warm_cb, 0, 0, N_ASSETS);
+	VK(vkEndCommandBuffer(a->warm_cb));
 	return 0;
 }
 
-/* Submit the frame; with wait_semaphore, it waits for value 1 of the streamer's. */
-int gpu_submit_render(struct app *a, int wait_semaphore)
+/* Submit cb: wait for a->sem >= wait, then set a->sem to signal (0: none). */
+static VkResult submit(struct app *a, VkCommandBuffer cb, uint64_t wait,
+		       uint64_t signal, VkFence fence)
 {
-	uint64_t one = 1;
-	VkSemaphore sem = a->streamer ? dmab_vk_streamer_semaphore(a->streamer) : NULL;
 	VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
 	VkTimelineSemaphoreSubmitInfo ts = {
 		.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-		.waitSemaphoreValueCount = 1, .pWaitSemaphoreValues = &one,
+		.waitSemaphoreValueCount = wait ? 1 : 0, .pWaitSemaphoreValues = &wait,
+		.signalSemaphoreValueCount = signal ? 1 : 0,
+		.pSignalSemaphoreValues = &signal,
 	};
 	VkSubmitInfo si = {
 		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-		.pNext = wait_semaphore ? &ts : NULL,
-		.waitSemaphoreCount = wait_semaphore ? 1 : 0,
-		.pWaitSemaphores = &sem, .pWaitDstStageMask = &stage,
-		.commandBufferCount = 1, .pCommandBuffers = &a->cb,
+		.pNext = wait || signal ? &ts : NULL,
+		.waitSemaphoreCount = wait ? 1 : 0,
+		.pWaitSemaphores = &a->sem, .pWaitDstStageMask = &stage,
+		.commandBufferCount = 1, .pCommandBuffers = &cb,
+		.signalSemaphoreCount = signal ? 1 : 0, .pSignalSemaphores = &a->sem,
 	};
 
-	VK(vkQueueSubmit(a->queue, 1, &si, a->fence));
+	return vkQueueSubmit(a->queue, 1, &si, fence);
+}
+
+int gpu_submit(struct app *a, VkCommandBuffer cb, uint64_t wait, uint64_t signal,
+	       VkFence fence)
+{
+	VK(submit(a, cb, wait, signal, fence));
+	return 0;
+}
+
+int gpu_warmup(struct app *a)
+{
+	VK(submit(a, a->warm_cb, 0, 0, a->warm_fence));
+	VK(vkWaitForFences(a->dev, 1, &a->warm_fence, VK_TRUE, UINT64_MAX));
 	return 0;
 }
 
@@ -616,6 +722,8 @@ void gpu_fini(struct app *a)
 	vkFreeMemory(a->dev, a->readback_mem, NULL);
 	vkDestroyBuffer(a->dev, a->sums, NULL);
 	vkFreeMemory(a->dev, a->sums_mem, NULL);
+	vkDestroyBuffer(a->dev, a->warm_vb, NULL);
+	vkFreeMemory(a->dev, a->warm_vb_mem, NULL);
 	vkDestroyBuffer(a->dev, a->stage, NULL);
 	vkFreeMemory(a->dev, a->stage_mem, NULL);
 	if (a->mem) {
@@ -624,7 +732,10 @@ void gpu_fini(struct app *a)
 		vkDestroyBuffer(a->dev, a->abuf, NULL);
 		vkFreeMemory(a->dev, a->abuf_mem, NULL);
 	}
-	vkDestroyFence(a->dev, a->fence, NULL);
+	vkDestroyFence(a->dev, a->frame_fence, NULL);
+	vkDestroyFence(a->dev, a->sums_fence, NULL);
+	vkDestroyFence(a->dev, a->warm_fence, NULL);
+	vkDestroySemaphore(a->dev, a->stage_sem, NULL);
 	vkDestroyCommandPool(a->dev, a->pool, NULL);
 	vkDestroyDevice(a->dev, NULL);
 instance:
