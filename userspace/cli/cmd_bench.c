@@ -113,23 +113,6 @@ struct worker {
 	char why[160];
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 /* non-idle seconds of all CPUs (/proc/stat), interrupts included */
 static double busy_now(void)
 {
@@ -218,7 +201,7 @@ static void *lib_worker(void *arg)
 		werr(w, ret, "%s: %s", "dmab_queue_new");
 	start(w);
 	for (; !w->error;) {
-		bool more = now() < w->deadline && !w->error;
+		bool more = sys_now() < w->deadline && !w->error;
 
 		while (more && inflight < c->qd) {
 			uint64_t off = offset_of(w, issued, &seed);
@@ -312,7 +295,7 @@ static void *host_worker(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		bool more = now() < w->deadline && !w->error;
+		bool more = sys_now() < w->deadline && !w->error;
 
 		while (more && inflight < c->qd) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
@@ -392,14 +375,14 @@ static void run_cell(const struct bench *b, struct cell *c, struct dmab_stats *a
 		}
 	}
 	pthread_barrier_wait(&sync.ready);
-	t0 = now();
-	c0 = cpu_now();
+	t0 = sys_now();
+	c0 = sys_cpu_now();
 	b0 = busy_now();
 	sync.deadline = t0 + b->duration;
 	pthread_barrier_wait(&sync.go);
 	pthread_barrier_wait(&sync.done);
-	c->secs = now() - t0;
-	c->cpu = cpu_now() - c0;
+	c->secs = sys_now() - t0;
+	c->cpu = sys_cpu_now() - c0;
 	c->busy = busy_now() - b0;
 	for (i = 0; i < c->threads; i++) {
 		pthread_join(w[i].tid, NULL);

@@ -28,23 +28,6 @@
 
 static const char *const compat_names[] = { "auto", "on", "off", NULL };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 static void progress(uint64_t done, uint64_t total, double secs, bool end)
 {
 	char rate[32];
@@ -226,8 +209,8 @@ int cmd_cp(struct cli *cli, int argc, char **argv)
 	}
 	dmab_file_info(f, &fi);
 
-	t0 = now();
-	c0 = cpu_now();
+	t0 = sys_now();
+	c0 = sys_cpu_now();
 	while (off < size) {
 		uint64_t len = size - off < chunk ? size - off : chunk;
 
@@ -254,13 +237,13 @@ int cmd_cp(struct cli *cli, int argc, char **argv)
 		if (!r.bytes)
 			break;		/* the file shrank */
 		off += r.bytes;
-		if (bar && (now() - last > 0.1 || off >= size)) {
-			last = now();
+		if (bar && (sys_now() - last > 0.1 || off >= size)) {
+			last = sys_now();
 			progress(off, size, last - t0, false);
 		}
 	}
-	t1 = now();
-	c1 = cpu_now();
+	t1 = sys_now();
+	c1 = sys_cpu_now();
 	if (bar)
 		progress(off, size, t1 - t0, true);
 	if (do_verify)

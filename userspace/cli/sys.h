@@ -56,6 +56,10 @@ int sys_controllers(struct sys_ctrl **ctrls, unsigned int *n);
  * is not an NVMe controller */
 int sys_controller(const char *bdf, struct sys_ctrl *c);
 
+/* seconds: monotonic clock; this process's user + system CPU time */
+double sys_now(void);
+double sys_cpu_now(void);
+
 const char *sys_root(void);
 void sys_set_root(const char *root);
 /* a sysfs-style file's first line, trimmed; -errno */
