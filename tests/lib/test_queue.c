@@ -5,11 +5,21 @@
  * signals complete in
  * order and only after every request enqueued before them (the bookkeeping
  * driven directly), the busy flag turns a second thread away with EBUSY,
- * and the public calls' errnos on a queue with nothing but signals in it
- * (a real io_uring; skipped where the host has none).
+ * also while the first is still inside a call's work (io_uring_submit()
+ * is interposed here to hold it there), and the public calls' errnos on a
+ * queue with nothing but signals in it (a real io_uring; skipped where
+ * the host has none).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* RTLD_NEXT */
+#endif
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,6 +141,75 @@ static void test_busy(void)
 	/* the one call meant for other threads */
 	CHECK(dmab_queue_signaled(q, &v) == 0, "signaled");
 	atomic_flag_clear(&q->busy);
+}
+
+/*
+ * liburing's io_uring_submit(), held once on request: the library's call
+ * that reaches it (dmab_queue_submit() through progress()) is then inside
+ * its work, where the busy flag must still be held.
+ */
+static atomic_int hold_submit;
+static sem_t in_submit, release_submit;
+
+int io_uring_submit(struct io_uring *ring)
+{
+	static int (*real)(struct io_uring *);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "io_uring_submit");
+	if (atomic_exchange(&hold_submit, 0)) {
+		sem_post(&in_submit);
+		sem_wait(&release_submit);
+	}
+	return real(ring);
+}
+
+static void *submitter(void *p)
+{
+	return (void *)(intptr_t)dmab_queue_submit(p);
+}
+
+static void test_busy_inside(void)
+{
+	struct dmab_ctx_opts opts = { .size = sizeof(opts),
+				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
+				      .ctl_path = "/nonexistent/dmabridge" };
+	struct dmab_completion c;
+	struct dmab_queue *q;
+	struct dmab_ctx *ctx;
+	pthread_t th;
+	void *res;
+	int ret;
+
+	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
+	ret = dmab_queue_new(ctx, 4, 0, &q);
+	if (ret == -ENOSYS || ret == -EPERM) {
+		printf("skip: no io_uring on this host (%s)\n", strerror(-ret));
+		dmab_ctx_free(ctx);
+		return;
+	}
+	CHECK(ret == 0, "queue_new: %s", strerror(-ret));
+	if (ret)
+		return;
+	sem_init(&in_submit, 0, 0);
+	sem_init(&release_submit, 0, 0);
+	atomic_store(&hold_submit, 1);
+	CHECK(pthread_create(&th, NULL, submitter, q) == 0, "pthread_create");
+	sem_wait(&in_submit);		/* the other thread is in its submit */
+	ret = dmab_queue_submit(q);
+	CHECK(ret == -EBUSY, "submit beside a submit at work: %d", ret);
+	ret = dmab_queue_reap(q, &c, 1, 0);
+	CHECK(ret == -EBUSY, "reap beside a submit at work: %d", ret);
+	ret = dmab_queue_signal(q, 1);
+	CHECK(ret == -EBUSY, "signal beside a submit at work: %d", ret);
+	sem_post(&release_submit);
+	pthread_join(th, &res);
+	CHECK((intptr_t)res == 0, "the held submit: %d", (int)(intptr_t)res);
+	CHECK(dmab_queue_signal(q, 1) == 0, "the flag was not given back");
+	CHECK(dmab_queue_free(q) == 0, "free");
+	dmab_ctx_free(ctx);
+	sem_destroy(&in_submit);
+	sem_destroy(&release_submit);
 }
 
 static void test_api(void)
@@ -257,6 +336,7 @@ int main(void)
 	test_pending_list();
 	test_signals();
 	test_busy();
+	test_busy_inside();
 	test_api();
 	if (failures)
 		return 1;

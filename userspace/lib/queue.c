@@ -29,9 +29,12 @@
 					      memory_order_acquire))	\
 		return -EBUSY;						\
 } while (0)
+/* @ret is evaluated before the flag is cleared: it is often the call's work */
 #define LEAVE(q, ret) do {						\
+	int leave_ret_ = (ret);						\
+									\
 	atomic_flag_clear_explicit(&(q)->busy, memory_order_release);	\
-	return (ret);							\
+	return leave_ret_;						\
 } while (0)
 
 /* ---- signals and completion records (pure) -------------------------------- */
