@@ -63,12 +63,15 @@ dbr_vm_test(NAME token-suite KERNELS 6.1 IOMMU off
 # I/O on 7.3 does not use the pool (io_tlb_used 0 before and after 8 MiB
 # of O_DIRECT I/O, data right; docs/testing.md); token-bounce checks the
 # pool dmabridge's own mappings bounce through. No BAR in this boot
-# (token-leak and token-exporter use it when there is one).
+# (token-exporter uses it when there is one). Of the token suite only the
+# cases that move data through the bounce pool (read-fs, holes, async):
+# token-errno, -leak and -kill check errnos, accounting and process death,
+# which do not depend on bouncing and run on 7.3 in nvme-suite/7.3.
 if(DBR_NEWEST_KERNEL)
   dbr_vm_test(NAME swiotlb-suite CASE suite KERNELS ${DBR_NEWEST_KERNEL}
               RUN_ARGS --swiotlb-force TIMEOUT 1200 COST 300
               ENV DBR_TEST_SUITE_CASES=rig-iommu,token-exporter,token-suite,nvme-fio,token-bounce
-                  DBR_TEST_TOKEN_CASES=token-read-fs,token-holes,token-errno,token-leak,token-async,token-kill
+                  DBR_TEST_TOKEN_CASES=token-read-fs,token-holes,token-async
                   DBR_TEST_TOKEN_EXPORTERS=vgem,pages:16
                   DBR_TEST_FIO_SIZE=16M)
 endif()
@@ -76,13 +79,10 @@ endif()
 # racing ioctls and uring_cmds per run (tests/vm/tools/uapi_fuzz.c): every
 # result an errno dmabridge(4) documents, writes to scratch files only (a
 # reference file compared byte for byte, fsck clean), nothing left attached,
-# dmabridge unloads. The BAR exporter joins the dma-bufs. On the newest
-# stock kernel (7.3; in nvme-suite/7.3/strict, nvme.cmake; 100,000 calls
-# took about 35 s under TCG on the stock 6.12, where it ran before) and
-# on 6.12-debug, whose KASAN, lockdep, DMA-API and kmemleak checks are the
-# point of it (100,000 calls in about 3 minutes, 6 from boot to power-off,
-# beside another guest): IOMMU strict there, as the lane's other cases. A
-# boot of its own rather than a case of debug-suite: that is the suite's
-# longest test already, and CTest runs this one beside it.
-dbr_vm_test(NAME token-fuzz KERNELS 6.12-debug IOMMU strict
-            RUN_ARGS --p2p-bar 64 TIMEOUT 2400 COST 360)
+# dmabridge unloads. The BAR exporter joins the dma-bufs. It runs on the
+# newest stock kernel (7.3; in nvme-suite/7.3/strict, nvme.cmake; 100,000
+# calls took about 35 s under TCG on the stock 6.12, where it ran before)
+# and on 6.12-debug, whose KASAN, lockdep, DMA-API and kmemleak checks are
+# the point of it (100,000 calls in about 3 minutes beside another guest),
+# IOMMU strict as the lane's other cases, as the last case of
+# debug-suite/6.12-debug/strict (debug.cmake).
