@@ -576,6 +576,25 @@ static int cmd_hole(void)
 		struct dmab_queue *q;
 
 		CHECK(dmab_queue_new(ctx, 0, 0, &q));
+		/*
+		 * First one block of the hole alone: a request of one whole
+		 * direct piece, which the queue prepares at enqueue; the
+		 * module's refusal must still send it to the compat path.
+		 */
+		CHECK(dmab_queue_read(q, f, b, MIB, MIB, 4096, 41));
+		if (dmab_queue_reap(q, &c, 1, 60000) != 1 || c.tag != 41 || c.res != 4096 ||
+		    c.direct_bytes + c.compat_bytes != 4096 ||
+		    (reason != DMAB_REASON_NONE &&
+		     (c.compat_bytes != 4096 || !(c.reasons & (1U << reason)))))
+			t_fail("async hole block: tag %llu res %lld, %llu compat, reasons %#x",
+			       (unsigned long long)c.tag, (long long)c.res,
+			       (unsigned long long)c.compat_bytes, c.reasons);
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		for (uint64_t x = MIB; x < MIB + 4096; x++)
+			if (d.cpu[x])
+				t_fail("async hole block: byte %llu is %#x, want 0",
+				       (unsigned long long)x, d.cpu[x]);
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
 		CHECK(dmab_queue_read(q, f, b, 0, 0, fsize, 42));
 		if (dmab_queue_reap(q, &c, 1, 60000) != 1 || c.tag != 42 || c.res < 0)
 			t_fail("async hole read: tag %llu res %lld", (unsigned long long)c.tag,
@@ -925,6 +944,194 @@ static int cmd_async(void)
 	check_buf(&d, want, "async writes (the buffer is not touched)");
 	printf("ok: %u async writes, byte-exact (%llu direct, %llu compat)\n", nw,
 	       (unsigned long long)direct, (unsigned long long)compat);
+
+	/*
+	 * Whole-block requests of one piece (the queue prepares those at
+	 * enqueue when nothing enqueued earlier waits to be issued) mixed
+	 * with requests that need planning, so that each kind waits behind
+	 * the other; a signal in between; a read across end of file (a short
+	 * whole-block piece); the statistics they leave; cancel before and
+	 * after submit; a queue freed with such requests never submitted.
+	 */
+	{
+		struct areq fr[24];
+		struct dmab_stats st0;
+		struct dmab_queue *fq;
+		unsigned int nf = 0, nplain = 0, sigs = 0;
+		uint64_t seen = 0, bytes = 0, dbytes = 0;
+		uint64_t fb = 4096 - reg_off % 4096;	/* boff of an aligned byte */
+		int sret;
+
+		CHECK(dmab_ctx_stats(ctx, &st0, sizeof(st0)));	/* counted from here */
+		memcpy(want, canary, dsize);
+		set_buf(&d, canary);
+		for (unsigned int i = 0; i < 20; i++) {
+			struct areq *a = &fr[nf++];
+
+			*a = (struct areq){ { fb + i * 16384, (i * 5 % 16) * 65536 + 4096 * (i & 1),
+					      i % 3 == 2 ? 8192 : 4096 }, 0x3000 + i, 0, false };
+			if (i == 5 || i == 11) {	/* compat head and tail */
+				a->s.boff += 100;
+				a->s.foff += 100;
+				a->s.len = 3 * 4096;
+			} else {
+				nplain++;
+			}
+		}
+		if (!o.blk) {		/* across end of file: short */
+			struct areq *a = &fr[nf++];
+
+			*a = (struct areq){ { fb + 20 * 16384, n / 4096 * 4096, 8192 },
+					    0x3000 + 20, 0, false };
+		}
+		for (unsigned int i = 0; i < nf; i++) {
+			struct areq *a = &fr[i];
+
+			a->expect = a->s.foff + a->s.len <= n ? a->s.len : n - a->s.foff;
+			memcpy(want + reg_off + a->s.boff, model + a->s.foff, a->expect);
+		}
+		got = 0;
+		for (unsigned int i = 0; i < nf; i++) {
+			enqueue(q, false, f, b, &fr[i], c, &got, &eagain);
+			if (i != 7)
+				continue;
+			while ((sret = dmab_queue_signal(q, 1000)) == -EAGAIN)
+				got += reap_n(q, c + got, 1);
+			if (sret)
+				t_fail("dmab_queue_signal: %s", strerror(-sret));
+		}
+		got += reap_n(q, c + got, nf + 1 - got);
+		for (unsigned int i = 0; i < got; i++) {
+			struct areq *a;
+
+			if (c[i].op == DMAB_OP_SIGNAL) {
+				if (c[i].tag != 1000 || (seen & 0xff) != 0xff)
+					t_fail("whole-block run: signal %llu with requests %#llx seen",
+					       (unsigned long long)c[i].tag,
+					       (unsigned long long)seen);
+				sigs++;
+				continue;
+			}
+			a = find_tag(fr, nf, c[i].tag);
+			seen |= 1ULL << (a->tag - 0x3000);
+			if (c[i].op != DMAB_OP_READ || c[i].res != (int64_t)a->expect ||
+			    c[i].direct_bytes + c[i].compat_bytes != a->expect)
+				t_fail("whole-block run: tag %#llx res %lld (%llu direct, %llu compat), want %llu",
+				       (unsigned long long)a->tag, (long long)c[i].res,
+				       (unsigned long long)c[i].direct_bytes,
+				       (unsigned long long)c[i].compat_bytes,
+				       (unsigned long long)a->expect);
+			if (a->expect == a->s.len) {
+				struct dmab_result r = { .direct_bytes = c[i].direct_bytes,
+							 .compat_bytes = c[i].compat_bytes,
+							 .reason = c[i].reason };
+
+				expect_split(&r, &a->s, reg_off, bs, freason);
+				if (c[i].reasons != (r.reason ? 1U << r.reason : 0))
+					t_fail("whole-block run: tag %#llx reasons %#x, reason %u",
+					       (unsigned long long)a->tag, c[i].reasons, r.reason);
+			}
+			bytes += (uint64_t)c[i].res;
+			dbytes += c[i].direct_bytes;
+		}
+		if (sigs != 1 || seen != (1ULL << nf) - 1)
+			t_fail("whole-block run: %u signals, requests %#llx", sigs,
+			       (unsigned long long)seen);
+		/*
+		 * A direct READ across end of file may place the rest of the
+		 * last blocks (the module reads whole blocks, as O_DIRECT
+		 * does); only the bytes counted are promised.
+		 */
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		for (unsigned int i = 0; i < nf; i++)
+			if (fr[i].expect < fr[i].s.len)
+				memcpy(want + reg_off + fr[i].s.boff + fr[i].expect,
+				       d.cpu + reg_off + fr[i].s.boff + fr[i].expect,
+				       fr[i].s.len - fr[i].expect);
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
+		check_buf(&d, want, "whole-block reads");
+		CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)));
+		st.calls[DMAB_DIR_READ] -= st0.calls[DMAB_DIR_READ];
+		for (unsigned int p = 0; p < 2; p++) {
+			st.bytes[p][DMAB_DIR_READ] -= st0.bytes[p][DMAB_DIR_READ];
+			st.requests[p][DMAB_DIR_READ] -= st0.requests[p][DMAB_DIR_READ];
+		}
+		if (st.calls[DMAB_DIR_READ] != nf ||
+		    st.bytes[DMAB_PATH_DIRECT][DMAB_DIR_READ] != dbytes ||
+		    st.bytes[DMAB_PATH_DIRECT][DMAB_DIR_READ] +
+		    st.bytes[DMAB_PATH_COMPAT][DMAB_DIR_READ] != bytes ||
+		    (freason == DMAB_REASON_NONE &&
+		     st.requests[DMAB_PATH_DIRECT][DMAB_DIR_READ] < nplain))
+			t_fail("whole-block run: stats %llu calls, %llu+%llu bytes, %llu direct requests; want %u calls, %llu bytes (%llu direct)",
+			       (unsigned long long)st.calls[DMAB_DIR_READ],
+			       (unsigned long long)st.bytes[DMAB_PATH_DIRECT][DMAB_DIR_READ],
+			       (unsigned long long)st.bytes[DMAB_PATH_COMPAT][DMAB_DIR_READ],
+			       (unsigned long long)st.requests[DMAB_PATH_DIRECT][DMAB_DIR_READ],
+			       nf, (unsigned long long)bytes, (unsigned long long)dbytes);
+		if (freason == DMAB_REASON_NONE && dbytes < nplain * 4096ULL)
+			t_fail("whole-block run: %llu direct bytes", (unsigned long long)dbytes);
+
+		/* cancelled before submit: dropped, nothing moves */
+		struct areq wc[3] = {
+			{ { fb, 0, 4096 }, 0x3100, 0, false },
+			{ { fb + 16384, 65536, 4096 }, 0x3101, 0, false },
+			{ { fb + 32768, 131072, 4096 }, 0x3102, 0, false },
+		};
+
+		set_buf(&d, canary);
+		memcpy(want, canary, dsize);
+		got = 0;
+		enqueue(q, false, f, b, &wc[0], c, &got, &eagain);
+		EXPECT(dmab_queue_cancel(q, 0x3100), 1);
+		got += reap_n(q, c + got, 1);
+		if (c[0].tag != 0x3100 || c[0].res != -ECANCELED || c[0].direct_bytes ||
+		    c[0].compat_bytes)
+			t_fail("whole-block cancel before submit: tag %#llx res %lld",
+			       (unsigned long long)c[0].tag, (long long)c[0].res);
+		check_buf(&d, want, "whole-block cancel before submit");
+		/*
+		 * After submit: it may have run (the module's requests are not
+		 * cancelable), or even completed already (submit takes the
+		 * completions there are): then there is nothing to cancel.
+		 */
+		enqueue(q, false, f, b, &wc[1], c, &got, &eagain);
+		CHECK(dmab_queue_submit(q));
+		ret = dmab_queue_cancel(q, 0x3101);
+		if (ret != 1 && ret != -ENOENT)
+			t_fail("whole-block cancel after submit: %d", ret);
+		got = reap_n(q, c, 1);
+		if (c[0].tag != 0x3101 ||
+		    (c[0].res != 4096 && (c[0].res != -ECANCELED || ret != 1)) ||
+		    c[0].direct_bytes + c[0].compat_bytes != (c[0].res < 0 ? 0 : 4096))
+			t_fail("whole-block cancel after submit: tag %#llx res %lld",
+			       (unsigned long long)c[0].tag, (long long)c[0].res);
+		if (c[0].res == 4096)	/* cancelled in flight: either content */
+			memcpy(want + reg_off + wc[1].s.boff, model + 65536, 4096);
+		/* the queue goes on */
+		memcpy(want + reg_off + wc[2].s.boff, model + 131072, 4096);
+		enqueue(q, false, f, b, &wc[2], c, &got, &eagain);
+		got = reap_n(q, c, 1);
+		if (c[0].tag != 0x3102 || c[0].res != 4096)
+			t_fail("after whole-block cancels: tag %#llx res %lld",
+			       (unsigned long long)c[0].tag, (long long)c[0].res);
+		if (c[0].res == 4096 && freason == DMAB_REASON_NONE && c[0].direct_bytes != 4096)
+			t_fail("after whole-block cancels: %llu direct bytes",
+			       (unsigned long long)c[0].direct_bytes);
+		dbuf_sync(&d, DMA_BUF_SYNC_START);
+		if (memcmp(d.cpu + reg_off + wc[2].s.boff, want + reg_off + wc[2].s.boff, 4096) ||
+		    memcmp(d.cpu + reg_off + wc[0].s.boff, want + reg_off + wc[0].s.boff, 4096) ||
+		    (c[0].res == 4096 &&
+		     memcmp(d.cpu + reg_off + wc[1].s.boff, want + reg_off + wc[1].s.boff, 4096)))
+			t_fail("whole-block cancels: the buffer differs");
+		dbuf_sync(&d, DMA_BUF_SYNC_END);
+		/* freed with whole-block requests never submitted: no hang, no leak */
+		CHECK(dmab_queue_new(ctx, 4, 0, &fq));
+		CHECK(dmab_queue_read(fq, f, b, wc[0].s.boff, wc[0].s.foff, 4096, 1));
+		CHECK(dmab_queue_read(fq, f, b, wc[1].s.boff, wc[1].s.foff, 4096, 2));
+		CHECK(dmab_queue_free(fq));
+		printf("ok: %u whole-block and planned reads interleaved, a signal, stats, cancel before/after submit (%llu direct)\n",
+		       nf, (unsigned long long)dbytes);
+	}
 
 	/* signals: each completes after every request before it, in order */
 	{

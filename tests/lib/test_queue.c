@@ -8,13 +8,15 @@
  * also while the first is still inside a call's work (io_uring_submit()
  * is interposed here to hold it there), and the public calls' errnos on a
  * queue with nothing but signals in it (a real io_uring; skipped where
- * the host has none).
+ * the host has none); and the whole-block fast path on a file and buffer
+ * made by hand, with /dev/null and /dev/zero for the module (test_fast).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* RTLD_NEXT */
 #endif
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -22,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -331,8 +334,162 @@ static void test_pending_list(void)
 	CHECK(q->pl_head == -1 && q->pl_tail == -1, "empty again");
 }
 
+/*
+ * The whole-block fast path without a device: a file and a buffer made by
+ * hand as the direct path would have them (a token already made), on a
+ * context whose control fd is /dev/null (its io_uring command answers
+ * 0: a short piece) and then /dev/zero (none: EOPNOTSUPP, a refusal the
+ * compat path serves). Checks that the request is prepared at enqueue only
+ * when nothing waits before it, that a cancel before submit drops it (its
+ * SQE never reaches the kernel), that a short piece and a refusal go on
+ * through the ordinary path into the record, the error record and the
+ * statistics.
+ */
+static void test_fast(void)
+{
+	struct dmab_ctx_opts opts = { .size = sizeof(opts),
+				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
+				      .ctl_path = "/nonexistent/dmabridge" };
+	char path[] = "/tmp/dmab-test-queue-XXXXXX";
+	static uint8_t data[65536];
+	struct dmab_completion c[4];
+	struct dmab_queue_error err;
+	struct dmab_stats st;
+	struct dmab_queue *q;
+	struct dmab_ctx *ctx;
+	int ret, ffd, bfd;
+
+	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
+	ffd = mkstemp(path);
+	bfd = memfd_create("dmab-test-queue", MFD_CLOEXEC);
+	CHECK(ffd >= 0 && bfd >= 0, "tmp file and memfd");
+	if (ffd < 0 || bfd < 0)
+		return;
+	unlink(path);
+	for (unsigned int i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	CHECK(pwrite(ffd, data, sizeof(data), 0) == (ssize_t)sizeof(data) &&
+	      ftruncate(bfd, 65536) == 0, "fill");
+	ctx->ctl = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct dmab_file f = { .ctx = ctx, .fd = ffd, .cfd = ffd, .accmode = O_RDWR,
+			       .read_reason = DMAB_REASON_NONE,
+			       .write_reason = DMAB_REASON_NONE,
+			       .block_size = 4096, .calign = 4096 };
+	struct dmab_file fc = f;	/* the same file, compat only */
+	struct dmab_buf b = { .ctx = ctx, .fd = bfd, .size = 65536, .length = 65536,
+			      .flags = DMAB_BUF_READ, .token = 5 };
+
+	fc.read_reason = DMAB_REASON_NOT_DMABRIDGE_DEV;
+	pthread_mutex_init(&b.lock, NULL);
+	ret = dmab_queue_new(ctx, 4, 0, &q);
+	if (ret == -ENOSYS || ret == -EPERM || ret == -EINVAL) {
+		printf("skip: no SQE128 io_uring on this host (%s)\n", strerror(-ret));
+		goto out;
+	}
+	CHECK(ret == 0, "queue_new: %s", strerror(-ret));
+	if (ret)
+		goto out;
+	CHECK(q->fixed, "the control fd is not the ring's file");
+
+	/* one whole block, nothing before it: prepared at once, not pending */
+	CHECK(dmab_queue_read(q, &f, &b, 0, 0, 4096, 1) == 0, "read 1");
+	CHECK(q->reqs[0].fast && q->pl_head < 0 && q->pending == 0 &&
+	      q->inflight == 1 && io_uring_sq_ready(&q->ring) == 1,
+	      "not on the fast path: fast %d pl %d pending %u inflight %u",
+	      q->reqs[0].fast, q->pl_head, q->pending, q->inflight);
+	/* cancelled before submit: a NOP in its place, the request dropped */
+	CHECK(dmab_queue_cancel(q, 1) == 1, "cancel 1");
+	CHECK(q->inflight == 0 && q->cancels == 1, "inflight %u cancels %u",
+	      q->inflight, q->cancels);
+	ret = dmab_queue_reap(q, c, 4, 1000);
+	CHECK(ret == 1 && c[0].tag == 1 && c[0].res == -ECANCELED &&
+	      !c[0].direct_bytes && !c[0].compat_bytes && !c[0].reasons,
+	      "cancelled: %d tag %llu res %lld", ret, (unsigned long long)c[0].tag,
+	      (long long)c[0].res);
+	CHECK(dmab_queue_reap(q, c, 4, 0) == 0 && q->cancels == 0 && q->inflight == 0,
+	      "the NOP's CQE: cancels %u", q->cancels);
+	CHECK(dmab_queue_error(q, &err) == 0, "a cancel is no failure");
+	CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)) == 0 && st.calls[0] == 1 &&
+	      st.errors[ECANCELED] == 1 && !st.requests[DMAB_PATH_DIRECT][0],
+	      "stats after the cancel: calls %llu ECANCELED %llu direct requests %llu",
+	      (unsigned long long)st.calls[0], (unsigned long long)st.errors[ECANCELED],
+	      (unsigned long long)st.requests[DMAB_PATH_DIRECT][0]);
+
+	/* something pending before it: it waits behind, in order */
+	CHECK(dmab_queue_read(q, &fc, &b, 8192, 8192, 4096, 2) == 0, "read 2");
+	CHECK(dmab_queue_read(q, &f, &b, 4096, 4096, 4096, 3) == 0, "read 3");
+	CHECK(q->pending == 2 && io_uring_sq_ready(&q->ring) == 0 &&
+	      q->pl_head >= 0 && q->reqs[q->pl_head].tag == 2 &&
+	      q->reqs[q->pl_tail].tag == 3 && !q->reqs[q->pl_tail].fast,
+	      "behind a pending request: pending %u", q->pending);
+	CHECK(dmab_queue_cancel(q, 2) == 1 && dmab_queue_cancel(q, 3) == 1, "cancel 2, 3");
+	ret = dmab_queue_reap(q, c, 4, 1000);
+	CHECK(ret == 2 && c[0].tag == 2 && c[1].tag == 3 && c[0].res == -ECANCELED &&
+	      c[1].res == -ECANCELED, "cancelled pending: %d", ret);
+
+	/* /dev/null's io_uring command answers 0: a short piece, 0 bytes */
+	CHECK(dmab_ctx_stats_reset(ctx) == 0, "reset");
+	CHECK(dmab_queue_read(q, &f, &b, 12288, 12288, 4096, 6) == 0, "read 6");
+	ret = dmab_queue_reap(q, c, 4, 5000);
+	CHECK(ret == 1 && c[0].tag == 6 && c[0].res == 0 && !c[0].direct_bytes &&
+	      !c[0].compat_bytes && !c[0].reasons,
+	      "short: %d tag %llu res %lld", ret, (unsigned long long)c[0].tag,
+	      (long long)c[0].res);
+	CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)) == 0 && st.calls[0] == 1 &&
+	      st.requests[DMAB_PATH_DIRECT][0] == 1 && !st.bytes[DMAB_PATH_DIRECT][0],
+	      "stats after the short piece: calls %llu direct %llu",
+	      (unsigned long long)st.calls[0],
+	      (unsigned long long)st.requests[DMAB_PATH_DIRECT][0]);
+	CHECK(dmab_queue_free(q) == 0, "free");
+
+	/* /dev/zero has no io_uring command: EOPNOTSUPP, a refusal */
+	close(ctx->ctl);
+	ctx->ctl = open("/dev/zero", O_RDWR | O_CLOEXEC);
+	CHECK(dmab_queue_new(ctx, 4, 0, &q) == 0 && q->fixed, "a queue on /dev/zero");
+	CHECK(dmab_ctx_stats_reset(ctx) == 0, "reset");
+	CHECK(dmab_queue_read(q, &f, &b, 12288, 12288, 4096, 4) == 0, "read 4");
+	CHECK(q->reqs[q->act_head].fast, "read 4 not fast");
+	ret = dmab_queue_reap(q, c, 4, 5000);
+	/* the compat copy's DMA_BUF_IOCTL_SYNC fails on a memfd: ENOTTY */
+	CHECK(ret == 1 && c[0].tag == 4 && c[0].res < 0 &&
+	      c[0].reasons == 1U << DMAB_REASON_EXPORTER &&
+	      c[0].reason == DMAB_REASON_EXPORTER,
+	      "refused: %d tag %llu res %lld reasons %#x", ret,
+	      (unsigned long long)c[0].tag, (long long)c[0].res, c[0].reasons);
+	CHECK(b.direct_reason == DMAB_REASON_EXPORTER, "the refusal is not sticky");
+	CHECK(dmab_queue_error(q, &err) == 1 && err.tag == 4 && err.file == &f &&
+	      err.error == c[0].res && err.file_off == 12288 && err.len == 4096 &&
+	      err.op == DMAB_OP_READ, "error record: tag %llu error %d",
+	      (unsigned long long)err.tag, err.error);
+	CHECK(dmab_ctx_stats(ctx, &st, sizeof(st)) == 0 && st.calls[0] == 1 &&
+	      st.requests[DMAB_PATH_DIRECT][0] == 1 &&
+	      st.requests[DMAB_PATH_COMPAT][0] == 1 &&
+	      st.fallbacks[DMAB_REASON_EXPORTER] == 1 &&
+	      st.fallback_bytes[DMAB_REASON_EXPORTER] == 4096 &&
+	      st.errors[-c[0].res] == 1,
+	      "stats after the refusal: calls %llu direct %llu compat %llu",
+	      (unsigned long long)st.calls[0],
+	      (unsigned long long)st.requests[DMAB_PATH_DIRECT][0],
+	      (unsigned long long)st.requests[DMAB_PATH_COMPAT][0]);
+	/* the buffer is compat now: no more fast requests for it */
+	CHECK(dmab_queue_read(q, &f, &b, 0, 0, 4096, 5) == 0, "read 5");
+	CHECK(!q->reqs[q->act_tail].fast, "fast after the buffer went compat");
+	/* freed with a request never submitted */
+	CHECK(dmab_queue_free(q) == 0, "free");
+out:
+	if (b.map)
+		munmap(b.map, b.map_len);
+	pthread_mutex_destroy(&b.lock);
+	close(ctx->ctl);
+	ctx->ctl = -1;
+	dmab_ctx_free(ctx);
+	close(ffd);
+	close(bfd);
+}
+
 int main(void)
 {
+	test_fast();
 	test_pending_list();
 	test_signals();
 	test_busy();

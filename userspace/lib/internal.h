@@ -49,6 +49,17 @@ void __dmab_stats_add_result(struct __dmab_stats *st, int dir,
 			     const struct dmab_result *r);
 void __dmab_stats_fallback(struct __dmab_stats *st, int reason, uint64_t len);
 
+/* One whole direct request of @len bytes that moved them all: one call. */
+static inline void __dmab_stats_add_direct(struct __dmab_stats *st, int dir,
+					   uint64_t len)
+{
+	atomic_fetch_add_explicit(&st->calls[dir], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->bytes[DMAB_PATH_DIRECT][dir], len,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->requests[DMAB_PATH_DIRECT][dir], 1,
+				  memory_order_relaxed);
+}
+
 /* ---- context (ctx.c) ---------------------------------------------------- */
 
 struct __dmab_engine;

@@ -39,10 +39,17 @@
 
 /* ---- signals and completion records (pure) -------------------------------- */
 
+/* The FIFO's next free record: never full, each holds one of the depth entries. */
+static struct dmab_completion *post_slot(struct dmab_queue *q)
+{
+	unsigned int i = q->rhead + q->rcount++;	/* < 2 x depth */
+
+	return &q->ready[i < q->depth ? i : i - q->depth];
+}
+
 void __dmab_q_post(struct dmab_queue *q, const struct dmab_completion *c)
 {
-	/* never full: every record holds one of the depth entries */
-	q->ready[(q->rhead + q->rcount++) % q->depth] = *c;
+	*post_slot(q) = *c;
 }
 
 static void sig_advance(struct dmab_queue *q)
@@ -305,6 +312,47 @@ static void maybe_finish(struct dmab_queue *q, struct __dmab_qreq *r)
 		finish(q, r);
 }
 
+/*
+ * A fast request moved all its bytes: the record, statistics and signal
+ * bookkeeping finish() gives a request of one direct piece that did.
+ */
+static void fast_done(struct dmab_queue *q, struct __dmab_qreq *r)
+{
+	*post_slot(q) = (struct dmab_completion){
+		.tag = r->tag, .res = (int64_t)r->len, .direct_bytes = r->len,
+		.op = r->is_write ? DMAB_OP_WRITE : DMAB_OP_READ,
+	};
+	__dmab_stats_add_direct(&q->ctx->stats, r->is_write, r->len);
+	act_del(q, r);
+	r->next = q->free_req;
+	q->free_req = req_idx(q, r);
+	__dmab_q_req_done(q, r->epoch);
+}
+
+/*
+ * A fast request that needs more than fast_done (a refusal, a failure, a
+ * short count, a cancel): give it the one job it would have had from the
+ * ordinary enqueue, issued and in the kernel, and let the ordinary path go
+ * on from there.
+ */
+static void fast_to_job(struct __dmab_qreq *r)
+{
+	uint64_t boff = r->b->offset + r->buf_off;
+
+	r->fast = false;
+	r->jobs = r->inl;
+	r->jobs[0] = (struct __dmab_qjob){
+		.p = { .foff = r->file_off, .boff = boff, .len = r->len,
+		       .span_off = r->file_off, .span_len = r->len,
+		       .path = __DMAB_DIRECT, .reason = DMAB_REASON_NONE },
+		.slot = -1, .state = __DMAB_J_INFLIGHT,
+	};
+	r->njobs = 1;
+	r->hint = 0;
+	r->stop_after = UINT32_MAX;
+	r->r = (struct dmab_result){ .direct_requests = 1 };
+}
+
 /* ---- issuing ---------------------------------------------------------------- */
 
 static int bounce_get(struct dmab_queue *q)
@@ -466,6 +514,15 @@ static void complete(struct dmab_queue *q, uint64_t ud, int64_t res)
 		return;
 	}
 	r = &q->reqs[ud >> 32];
+	if (r->fast) {
+		/* a fast request is never cancelled (cancel_req makes it a job) */
+		if (res == (int64_t)r->len) {
+			q->inflight--;
+			fast_done(q, r);
+			return;
+		}
+		fast_to_job(r);
+	}
 	j = &r->jobs[i];
 	q->inflight--;
 	r->inflight--;
@@ -583,6 +640,29 @@ free:
 static void cancel_req(struct dmab_queue *q, struct __dmab_qreq *r)
 {
 	r->cancelled = true;
+	if (r->fast) {
+		fast_to_job(r);
+		/*
+		 * Its SQE not yet taken by the kernel (no SQPOLL: the kernel
+		 * reads SQEs only in this thread's io_uring_enter): make it a
+		 * NOP whose CQE is ignored, and the piece one never issued, so
+		 * that a cancel before submit drops it as it drops any piece.
+		 */
+		if ((int)(r->sqe_pos -
+			  io_uring_smp_load_acquire(q->ring.sq.khead)) >= 0) {
+			struct io_uring_sqe *sqe =
+				&q->ring.sq.sqes[(r->sqe_pos & q->ring.sq.ring_mask) << 1];
+
+			io_uring_prep_nop(sqe);		/* SQE128: index << 1 */
+			io_uring_sqe_set_data64(sqe, DMAB_Q_UD_CANCEL);
+			q->cancels++;
+			q->inflight--;
+			r->inflight = 0;
+			r->jobs[0].state = __DMAB_J_PENDING;
+			r->r.direct_requests = 0;
+			q->pending++;		/* finish() counts it out */
+		}
+	}
 	for (uint32_t i = 0; i < r->njobs; i++) {
 		struct __dmab_qjob *j = &r->jobs[i];
 		struct io_uring_sqe *sqe;
@@ -648,6 +728,49 @@ static void add_piece(const struct __dmab_piece *p, void *arg)
 	r->jobs[r->njobs++] = (struct __dmab_qjob){ .p = *p, .slot = -1 };
 }
 
+/*
+ * The common request, one whole direct piece, when nothing enqueued before
+ * it waits to be issued and the SQ has room: its SQE is prepared here, in
+ * the place issue_all() would have given it, and it has no jobs until it
+ * needs one (fast_to_job). Submitted as any issued piece is.
+ */
+static int enqueue_fast(struct dmab_queue *q, struct io_uring_sqe *sqe,
+			struct dmab_file *f, struct dmab_buf *b,
+			uint64_t buf_off, uint64_t file_off, uint64_t len,
+			uint64_t tag, bool is_write, uint32_t token)
+{
+	int i = q->free_req;		/* used < depth: there is one */
+	struct __dmab_qreq *r = &q->reqs[i];
+
+	q->free_req = r->next;
+	r->seq = q->seq++;
+	r->tag = tag;
+	r->f = f;
+	r->b = b;
+	r->buf_off = buf_off;
+	r->file_off = file_off;
+	r->len = len;
+	r->epoch = q->nsignals;
+	r->token = token;
+	r->is_write = is_write;
+	r->cancelled = false;
+	r->fast = true;
+	r->inflight = 1;
+	r->sqe_pos = q->ring.sq.sqe_tail - 1;
+	__dmab_direct_prep(sqe, f, token, is_write, b->offset + buf_off,
+			   file_off, len);
+	if (q->fixed) {
+		sqe->fd = 0;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 32);
+	q->inflight++;
+	q->used++;
+	q->open_left++;
+	act_add(q, r);
+	return 0;
+}
+
 static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 		   struct dmab_buf *b, uint64_t buf_off, uint64_t file_off,
 		   uint64_t len, uint64_t tag, bool is_write)
@@ -674,10 +797,20 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 			return -EAGAIN;	/* reap first */
 	}
 	reason = __dmab_direct_reason(f, b, is_write);
-	if (len && reason == DMAB_REASON_NONE && __dmab_buf_token(b, &token))
+	/* the token, once made, never changes: no call for it then */
+	if (len && reason == DMAB_REASON_NONE &&
+	    !(token = atomic_load_explicit(&b->token, memory_order_acquire)) &&
+	    __dmab_buf_token(b, &token))
 		reason = b->direct_reason;
 	if (reason == DMAB_REASON_NONE && len && len <= chunk && f->block_size &&
 	    !((file_off | (b->offset + buf_off) | len) % f->block_size)) {
+		struct io_uring_sqe *sqe;
+
+		/* pending requests go first: only when none waits */
+		if (q->pl_head < 0 && q->inflight < q->depth &&
+		    (sqe = io_uring_get_sqe(&q->ring)))
+			return enqueue_fast(q, sqe, f, b, buf_off, file_off, len,
+					    tag, is_write, token);
 		/* the common case, one whole direct piece: what planning gives */
 		nseg = 1;
 		seg[0] = (struct __dmab_seg){ .foff = file_off,
@@ -722,6 +855,7 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 	r->token = token;
 	r->is_write = is_write;
 	r->cancelled = false;
+	r->fast = false;
 	r->njobs = 0;
 	r->hint = 0;
 	r->inflight = 0;
@@ -827,7 +961,7 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	struct io_uring_cqe *cqe;
-	unsigned int n;
+	unsigned int n, head;
 	uint64_t cnt;
 	int ret;
 
@@ -883,9 +1017,13 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 			LEAVE(q, ret);
 	}
 	n = q->rcount < max ? q->rcount : max;
-	for (unsigned int i = 0; i < n; i++)
-		comps[i] = q->ready[(q->rhead + i) % q->depth];
-	q->rhead = (q->rhead + n) % q->depth;
+	head = q->rhead;
+	for (unsigned int i = 0; i < n; i++) {
+		comps[i] = q->ready[head];
+		if (++head == q->depth)
+			head = 0;
+	}
+	q->rhead = head;
 	q->rcount -= n;
 	q->used -= n;
 	kick(q);		/* records left: the eventfd stays readable */

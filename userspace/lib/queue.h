@@ -39,6 +39,15 @@ struct __dmab_qreq {
 	uint64_t epoch;			/* signals enqueued before it */
 	uint32_t token;
 	bool is_write, cancelled;
+	/*
+	 * fast: one whole direct piece whose SQE enqueue prepared at once,
+	 * with no jobs yet (jobs NULL, njobs 0); sqe_pos: that SQE's place
+	 * in the SQ (liburing's sqe_tail when it was taken). Until its CQE
+	 * it needs nothing else; a refusal, a short count or a cancel gives
+	 * it its one job (fast_to_job in queue.c) and the ordinary path.
+	 */
+	bool fast;
+	unsigned int sqe_pos;
 	struct __dmab_qjob *jobs;	/* inl, or allocated */
 	struct __dmab_qjob inl[3];
 	uint32_t njobs, hint;		/* hint: no pending job below it */
