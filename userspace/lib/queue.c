@@ -326,7 +326,10 @@ static void fast_done(struct dmab_queue *q, struct __dmab_qreq *r)
 	act_del(q, r);
 	r->next = q->free_req;
 	q->free_req = req_idx(q, r);
-	__dmab_q_req_done(q, r->epoch);
+	if (r->epoch == q->nsignals && !q->scount)
+		q->open_left--;		/* no signal waits: nothing to advance */
+	else
+		__dmab_q_req_done(q, r->epoch);
 }
 
 /*
@@ -971,7 +974,8 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 	if (q->efd >= 0)
 		(void)!read(q->efd, &cnt, sizeof(cnt));	/* rearmed below */
 	for (;;) {
-		issue_all(q);
+		if (q->pl_head >= 0)
+			issue_all(q);
 		if (drain_cqes(q))
 			continue;
 		/*
@@ -982,6 +986,8 @@ int dmab_queue_reap(struct dmab_queue *q, struct dmab_completion *comps,
 		 */
 		if (q->rcount || q->act_head < 0 || !timeout_ms ||
 		    (!q->inflight && !q->cancels)) {
+			if (!io_uring_sq_ready(&q->ring))
+				break;		/* nothing to submit */
 			ret = submit(q);
 			if (ret)
 				LEAVE(q, ret);
