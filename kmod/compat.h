@@ -401,6 +401,141 @@ static inline unsigned int dbr_compat_bvec_iter_done(const struct bvec_iter *ite
 #endif
 }
 
+/*
+ * Ordinary multi-segment requests, mapped without a scatterlist where the
+ * block layer can (blk_rq_dma_map_iter_start/next(), the p2pdma map type
+ * handed back to blk_rq_dma_unmap(): 7.x): the mapped segments go straight
+ * into the caller's array, in one pass, and behind an IOMMU the whole
+ * request becomes one IOVA range. Elsewhere dbr_compat_rq_dma_map() declines
+ * and the caller uses blk_rq_map_sg() + dma_map_sg().
+ *
+ * struct dbr_compat_rq_dma keeps what unmapping needs: @nr segments of
+ * @len bytes in all were mapped (0: none), @state and @map are the block
+ * layer's IOVA state and p2pdma mapping type. The segments themselves stay
+ * in the caller's array for blk_rq_dma_unmap() returning false.
+ */
+#include <linux/dma-mapping.h>
+#include "dbr_sgl.h"
+#ifdef DBR_PROBED_BLK_RQ_DMA_ITER
+#include <linux/blk-mq-dma.h>
+
+struct dbr_compat_rq_dma {
+	size_t len;
+	unsigned int nr;
+	struct dma_iova_state state;
+	enum pci_p2pdma_map_type map;
+};
+
+static inline void dbr_compat_rq_dma_unmap_segs(struct request *req,
+						struct device *dev,
+						const struct dbr_compat_rq_dma *d,
+						const struct dbr_seg *segs,
+						unsigned int nr)
+{
+	unsigned long attrs = 0;
+	unsigned int i;
+
+	if (d->map == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		attrs |= DMA_ATTR_MMIO;
+	for (i = 0; i < nr; i++)
+		dma_unmap_phys(dev, segs[i].addr, segs[i].len, rq_dma_dir(req),
+			       attrs);
+}
+
+/**
+ * dbr_compat_rq_dma_unmap() - undo dbr_compat_rq_dma_map()
+ * @req: the request
+ * @dev: the device it was mapped for
+ * @d: what was mapped; reset to nothing mapped
+ * @segs: the segments dbr_compat_rq_dma_map() filled in
+ *
+ * Return: false if dbr_compat_rq_dma_map() mapped nothing (the request was
+ * not mapped here, or declined).
+ */
+static inline bool dbr_compat_rq_dma_unmap(struct request *req,
+					   struct device *dev,
+					   struct dbr_compat_rq_dma *d,
+					   const struct dbr_seg *segs)
+{
+	if (!d->nr)
+		return false;
+	if (!blk_rq_dma_unmap(req, dev, &d->state, d->len, d->map))
+		dbr_compat_rq_dma_unmap_segs(req, dev, d, segs, d->nr);
+	d->nr = 0;
+	d->len = 0;
+	return true;
+}
+
+/**
+ * dbr_compat_rq_dma_map() - map @req's data into an array of segments
+ * @req: request with data
+ * @dev: the device that does the DMA
+ * @d: what was mapped, for dbr_compat_rq_dma_unmap(); nothing mapped on entry
+ * @segs: room for @max + 1 segments
+ * @max: the most segments the caller takes
+ * @sts: BLK_STS_OK, or why the request was not mapped (then nothing is)
+ *
+ * Return: false if the kernel has no such mapping (nothing done, @sts
+ * untouched), true if @sts tells the result.
+ */
+static inline bool dbr_compat_rq_dma_map(struct request *req,
+					 struct device *dev,
+					 struct dbr_compat_rq_dma *d,
+					 struct dbr_seg *segs, unsigned int max,
+					 blk_status_t *sts)
+{
+	struct blk_dma_iter iter;
+
+	memset(&d->state, 0, sizeof(d->state));
+	if (!blk_rq_dma_map_iter_start(req, dev, &d->state, &iter)) {
+		/* start leaves nothing mapped when it fails */
+		*sts = iter.status;
+		return true;
+	}
+	d->map = iter.p2pdma.map;
+	do {
+		/* recorded before the check: the extra one is mapped too */
+		segs[d->nr].addr = iter.addr;
+		segs[d->nr].len = iter.len;
+		d->nr++;
+		d->len += iter.len;
+		if (d->nr > max) {
+			iter.status = BLK_STS_IOERR;
+			break;
+		}
+	} while (blk_rq_dma_map_iter_next(req, dev, &iter));
+	*sts = iter.status;
+	if (*sts)
+		dbr_compat_rq_dma_unmap(req, dev, d, segs);
+	return true;
+}
+
+#else
+
+struct dbr_compat_rq_dma {
+	size_t len;
+	unsigned int nr;
+};
+
+static inline bool dbr_compat_rq_dma_map(struct request *req,
+					 struct device *dev,
+					 struct dbr_compat_rq_dma *d,
+					 struct dbr_seg *segs, unsigned int max,
+					 blk_status_t *sts)
+{
+	return false;
+}
+
+static inline bool dbr_compat_rq_dma_unmap(struct request *req,
+					   struct device *dev,
+					   struct dbr_compat_rq_dma *d,
+					   const struct dbr_seg *segs)
+{
+	return false;
+}
+
+#endif
+
 /* The Do Not Retry bit of an NVMe status, named NVME_SC_DNR before v6.11. */
 #include <linux/nvme.h>
 #ifndef DBR_PROBED_NVME_STATUS_DNR

@@ -64,6 +64,13 @@ ccflags-y += $(call dbr_probe,linux/dma-buf.h,(*invalidate_mappings)$(dbr_lparen
 ccflags-y += $(call dbr_probe,linux/module.h,MODULE_INFO(import_ns$(dbr_comma) ns),DBR_PROBED_IMPORT_NS_STRING)
 # struct bvec_iter's bi_bvec_done renamed bi_offset (7.x)
 ccflags-y += $(call dbr_probe,linux/bvec.h,bi_bvec_done;,DBR_PROBED_BI_BVEC_DONE)
+# request data mapped without a scatterlist: blk_rq_dma_map_iter_next()
+# without the IOVA state and blk_rq_dma_unmap() taking the p2pdma map type
+# (7.x), else blk_rq_map_sg() + dma_map_sg()
+dbr_rq_dma_h := $(srctree)/include/linux/blk-mq-dma.h
+ifneq ($(shell grep -Fqs 'enum pci_p2pdma_map_type map$(dbr_rparen)' $(dbr_rq_dma_h) && grep -Pzqs 'blk_rq_dma_map_iter_next\([^;]*dma_dev,\s*struct blk_dma_iter \*iter\);' $(dbr_rq_dma_h) && echo y),)
+ccflags-y += -DDBR_PROBED_BLK_RQ_DMA_ITER
+endif
 
 # $(call dbr_since,major,minor,flag): -Dflag from that release on
 dbr_kver := $(shell echo $$(($(VERSION) * 1000 + $(PATCHLEVEL))) 2>/dev/null)

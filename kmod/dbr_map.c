@@ -4,7 +4,9 @@
  *
  * Two steps, kept apart so other sources of DMA segments can plug in:
  *   1. dbr_map_segments(): where are the bytes? Regular pages are mapped
- *      with the DMA API (blk_rq_map_sg + dma_map_sg). Token requests
+ *      with the DMA API: one segment with dma_map_bvec, more with the block
+ *      layer's scatterlist-less iterator where the kernel has it (7.x,
+ *      dbr_compat_rq_dma_map), else blk_rq_map_sg + dma_map_sg. Token requests
  *      (placeholder pages standing for a premapped dma-buf) will produce
  *      their segments from the token's runs here instead.
  *   2. dbr_build_dptr(): decide SGL or PRP (dbr_use_sgl) and build it with
@@ -87,6 +89,15 @@ static struct dbr_io_pdu *dbr_io_pdu(struct dbr_iod *iod)
 	BUILD_BUG_ON(sizeof(struct dbr_io_pdu) >
 		     DBR_MAX_SEGS * sizeof(struct scatterlist));
 	return (struct dbr_io_pdu *)iod->sg;
+}
+
+/* Ordinary requests mapped by the block layer keep their segments there too. */
+static struct dbr_seg *dbr_iod_segs(struct dbr_iod *iod)
+{
+	/* dbr_compat_rq_dma_map() wants room for one more than it maps */
+	BUILD_BUG_ON((DBR_MAX_SEGS + 1) * sizeof(struct dbr_seg) >
+		     DBR_MAX_SEGS * sizeof(struct scatterlist));
+	return (struct dbr_seg *)iod->sg;
 }
 
 /* ---- step 1: DMA segments ---------------------------------------------- */
@@ -187,15 +198,21 @@ static blk_status_t dbr_map_segments(struct dbr_ctrl *ctrl,
 	}
 	if (dbr_map_single(ctrl, req, it, &ret))
 		return ret;
-	return dbr_map_sg(ctrl, req, it);
+	if (!dbr_compat_rq_dma_map(req, ctrl->dev, &iod->data.dma,
+				   dbr_iod_segs(iod), DBR_MAX_SEGS, &ret))
+		return dbr_map_sg(ctrl, req, it);
+	if (!ret)
+		dbr_seg_iter_init_segs(it, dbr_iod_segs(iod), iod->data.dma.nr);
+	return ret;
 }
 
 static void dbr_unmap_segments(struct dbr_ctrl *ctrl, struct request *req)
 {
-	struct dbr_data *data = &dbr_iod(req)->data;
+	struct dbr_iod *iod = dbr_iod(req);
+	struct dbr_data *data = &iod->data;
 
 	if (data->token) {
-		dbr_io_rq_unmap(req, ctrl->dev, dbr_io_pdu(dbr_iod(req)));
+		dbr_io_rq_unmap(req, ctrl->dev, dbr_io_pdu(iod));
 		data->token = false;
 		return;
 	}
@@ -205,6 +222,9 @@ static void dbr_unmap_segments(struct dbr_ctrl *ctrl, struct request *req)
 		data->single.len = 0;
 		return;
 	}
+	if (dbr_compat_rq_dma_unmap(req, ctrl->dev, &data->dma,
+				    dbr_iod_segs(iod)))
+		return;
 	dbr_unmap_sg(ctrl, req);
 }
 

@@ -20,6 +20,7 @@
 #include <linux/uuid.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "dbr_sgl.h"
 #include "dbr_stats.h"
 #include "dbr_token.h"
@@ -90,6 +91,8 @@ struct dbr_queue {
  * struct dbr_data - how a request's data was mapped and described
  * @nr_sg: scatterlist entries handed to dma_map_sg (0: nothing mapped)
  * @nents: entries dma_map_sg returned
+ * @dma: segments the block layer mapped without a scatterlist (7.x; @dma.nr
+ *	0: nothing mapped), kept in the iod's scatterlist space
  * @single: the one segment mapped with dma_map_bvec (len 0: not used)
  * @use_sgl: SGL (true) or PRP (false) data pointer
  * @pages: descriptor list pages, released by dbr_desc_release()
@@ -100,6 +103,7 @@ struct dbr_data {
 	bool use_sgl;
 	bool token;
 	struct dbr_seg single;
+	struct dbr_compat_rq_dma dma;
 	struct dbr_desc_pages pages;
 };
 
@@ -113,7 +117,8 @@ struct dbr_data {
  * @dsm: Dataset Management range list (pool page), if any
  * @genctr: how often the request was issued, modulo 16: the top bits of its
  *	command id (dbr_cid()); kept across reuse of the tag
- * @sg: scatterlist for dma_map_sg; DBR_MAX_SEGS entries follow the iod
+ * @sg: scatterlist for dma_map_sg; DBR_MAX_SEGS entries follow the iod (room
+ *	token requests and @data.dma reuse for their segments)
  */
 struct dbr_iod {
 	struct nvme_command cmd;

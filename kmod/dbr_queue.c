@@ -417,6 +417,8 @@ static void dbr_iod_reset(struct request *req)
 	iod->data.nr_sg = 0;
 	iod->data.nents = 0;
 	iod->data.single.len = 0;
+	iod->data.dma.nr = 0;
+	iod->data.dma.len = 0;
 	dbr_desc_pages_init(&iod->data.pages);
 }
 
