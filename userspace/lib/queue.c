@@ -406,6 +406,18 @@ static struct io_uring_sqe *get_sqe(struct dmab_queue *q)
 	return sqe;
 }
 
+/* A direct piece's SQE, on the registered control fd where there is one. */
+static inline void prep_direct(struct dmab_queue *q, struct io_uring_sqe *sqe,
+			       const struct __dmab_qreq *r, uint64_t boff,
+			       uint64_t foff, uint64_t len)
+{
+	__dmab_direct_prep(sqe, r->f, r->token, r->is_write, boff, foff, len);
+	if (q->fixed) {		/* no fget/fput of it per request */
+		sqe->fd = 0;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+}
+
 /*
  * Issue piece @i of @r: 1 issued, 0 it must wait (no bounce slot), or the
  * piece failed at once (its result is recorded) and -1 is returned.
@@ -443,12 +455,7 @@ static int issue(struct dmab_queue *q, struct __dmab_qreq *r, uint32_t i)
 	}
 	if (j->p.path == __DMAB_DIRECT) {
 		r->r.direct_requests++;
-		__dmab_direct_prep(sqe, r->f, r->token, r->is_write, j->p.boff,
-				   j->p.foff, j->p.len);
-		if (q->fixed) {		/* no fget/fput of it per request */
-			sqe->fd = 0;
-			sqe->flags |= IOSQE_FIXED_FILE;
-		}
+		prep_direct(q, sqe, r, j->p.boff, j->p.foff, j->p.len);
 	} else if (r->is_write) {
 		r->r.compat_requests++;
 		io_uring_prep_write(sqe, r->f->cfd, slot_mem(q, j->slot),
@@ -731,6 +738,25 @@ static void add_piece(const struct __dmab_piece *p, void *arg)
 	r->jobs[r->njobs++] = (struct __dmab_qjob){ .p = *p, .slot = -1 };
 }
 
+/* What every request starts with, on either enqueue path. */
+static inline void req_init(struct dmab_queue *q, struct __dmab_qreq *r,
+			    struct dmab_file *f, struct dmab_buf *b,
+			    uint64_t buf_off, uint64_t file_off, uint64_t len,
+			    uint64_t tag, bool is_write, uint32_t token)
+{
+	r->seq = q->seq++;
+	r->tag = tag;
+	r->f = f;
+	r->b = b;
+	r->buf_off = buf_off;
+	r->file_off = file_off;
+	r->len = len;
+	r->epoch = q->nsignals;
+	r->token = token;
+	r->is_write = is_write;
+	r->cancelled = false;
+}
+
 /*
  * The common request, one whole direct piece, when nothing enqueued before
  * it waits to be issued and the SQ has room: its SQE is prepared here, in
@@ -746,26 +772,11 @@ static int enqueue_fast(struct dmab_queue *q, struct io_uring_sqe *sqe,
 	struct __dmab_qreq *r = &q->reqs[i];
 
 	q->free_req = r->next;
-	r->seq = q->seq++;
-	r->tag = tag;
-	r->f = f;
-	r->b = b;
-	r->buf_off = buf_off;
-	r->file_off = file_off;
-	r->len = len;
-	r->epoch = q->nsignals;
-	r->token = token;
-	r->is_write = is_write;
-	r->cancelled = false;
+	req_init(q, r, f, b, buf_off, file_off, len, tag, is_write, token);
 	r->fast = true;
 	r->inflight = 1;
 	r->sqe_pos = q->ring.sq.sqe_tail - 1;
-	__dmab_direct_prep(sqe, f, token, is_write, b->offset + buf_off,
-			   file_off, len);
-	if (q->fixed) {
-		sqe->fd = 0;
-		sqe->flags |= IOSQE_FIXED_FILE;
-	}
+	prep_direct(q, sqe, r, b->offset + buf_off, file_off, len);
 	io_uring_sqe_set_data64(sqe, (uint64_t)i << 32);
 	q->inflight++;
 	q->used++;
@@ -847,17 +858,7 @@ static int enqueue(struct dmab_queue *q, struct dmab_file *f,
 	if (!r->jobs)
 		return -ENOMEM;		/* the slot stays free */
 	r->on_plist = false;
-	r->seq = q->seq++;
-	r->tag = tag;
-	r->f = f;
-	r->b = b;
-	r->buf_off = buf_off;
-	r->file_off = file_off;
-	r->len = len;
-	r->epoch = q->nsignals;
-	r->token = token;
-	r->is_write = is_write;
-	r->cancelled = false;
+	req_init(q, r, f, b, buf_off, file_off, len, tag, is_write, token);
 	r->fast = false;
 	r->njobs = 0;
 	r->hint = 0;
