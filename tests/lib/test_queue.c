@@ -167,6 +167,33 @@ int io_uring_submit(struct io_uring *ring)
 	return real(ring);
 }
 
+/* A context without the module (compat only), as on a host without it. */
+static struct dmab_ctx *ctx_without_module(void)
+{
+	struct dmab_ctx_opts opts = { .size = sizeof(opts),
+				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
+				      .ctl_path = "/nonexistent/dmabridge" };
+	struct dmab_ctx *ctx = NULL;
+
+	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
+	return ctx;
+}
+
+/* A queue of 4 on @ctx; NULL (and @ctx freed) where the host has no io_uring. */
+static struct dmab_queue *queue_or_skip(struct dmab_ctx *ctx)
+{
+	struct dmab_queue *q = NULL;
+	int ret = dmab_queue_new(ctx, 4, 0, &q);
+
+	if (ret == -ENOSYS || ret == -EPERM) {
+		printf("skip: no io_uring on this host (%s)\n", strerror(-ret));
+		dmab_ctx_free(ctx);
+		return NULL;
+	}
+	CHECK(ret == 0, "queue_new: %s", strerror(-ret));
+	return ret ? NULL : q;
+}
+
 static void *submitter(void *p)
 {
 	return (void *)(intptr_t)dmab_queue_submit(p);
@@ -174,9 +201,6 @@ static void *submitter(void *p)
 
 static void test_busy_inside(void)
 {
-	struct dmab_ctx_opts opts = { .size = sizeof(opts),
-				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
-				      .ctl_path = "/nonexistent/dmabridge" };
 	struct dmab_completion c;
 	struct dmab_queue *q;
 	struct dmab_ctx *ctx;
@@ -184,15 +208,9 @@ static void test_busy_inside(void)
 	void *res;
 	int ret;
 
-	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
-	ret = dmab_queue_new(ctx, 4, 0, &q);
-	if (ret == -ENOSYS || ret == -EPERM) {
-		printf("skip: no io_uring on this host (%s)\n", strerror(-ret));
-		dmab_ctx_free(ctx);
-		return;
-	}
-	CHECK(ret == 0, "queue_new: %s", strerror(-ret));
-	if (ret)
+	ctx = ctx_without_module();
+	q = queue_or_skip(ctx);
+	if (!q)
 		return;
 	sem_init(&in_submit, 0, 0);
 	sem_init(&release_submit, 0, 0);
@@ -217,9 +235,6 @@ static void test_busy_inside(void)
 
 static void test_api(void)
 {
-	struct dmab_ctx_opts opts = { .size = sizeof(opts),
-				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
-				      .ctl_path = "/nonexistent/dmabridge" };
 	struct dmab_completion c[8];
 	struct dmab_queue_error err;
 	struct dmab_queue *q;
@@ -228,19 +243,13 @@ static void test_api(void)
 	uint64_t v = 1, cnt;
 	int ret, efd;
 
-	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
+	ctx = ctx_without_module();
 	CHECK(dmab_queue_new(NULL, 4, 0, &q) == -EINVAL, "no ctx");
 	CHECK(dmab_queue_new(ctx, 4, 1, &q) == -EINVAL, "flags");
 	CHECK(dmab_queue_new(ctx, DMAB_QUEUE_DEPTH_MAX + 1, 0, &q) == -EINVAL, "depth");
 	CHECK(dmab_queue_new(ctx, 4, 0, NULL) == -EINVAL, "no qp");
-	ret = dmab_queue_new(ctx, 4, 0, &q);
-	if (ret == -ENOSYS || ret == -EPERM) {
-		printf("skip: no io_uring on this host (%s)\n", strerror(-ret));
-		dmab_ctx_free(ctx);
-		return;
-	}
-	CHECK(ret == 0, "queue_new: %s", strerror(-ret));
-	if (ret)
+	q = queue_or_skip(ctx);
+	if (!q)
 		return;
 	CHECK(dmab_queue_free(NULL) == -EINVAL, "free NULL");
 	CHECK(dmab_queue_signaled(q, &v) == 0 && v == 0, "nothing signaled: %llu",
@@ -347,9 +356,6 @@ static void test_pending_list(void)
  */
 static void test_fast(void)
 {
-	struct dmab_ctx_opts opts = { .size = sizeof(opts),
-				      .set = DMAB_OPT_CTL_PATH | DMAB_OPT_NO_ENV,
-				      .ctl_path = "/nonexistent/dmabridge" };
 	char path[] = "/tmp/dmab-test-queue-XXXXXX";
 	static uint8_t data[65536];
 	struct dmab_completion c[4];
@@ -359,7 +365,7 @@ static void test_fast(void)
 	struct dmab_ctx *ctx;
 	int ret, ffd, bfd;
 
-	CHECK(dmab_ctx_new(&opts, &ctx) == 0, "ctx");
+	ctx = ctx_without_module();
 	ffd = mkstemp(path);
 	bfd = memfd_create("dmab-test-queue", MFD_CLOEXEC);
 	CHECK(ffd >= 0 && bfd >= 0, "tmp file and memfd");
